@@ -1,0 +1,105 @@
+using GrafanaPanel.Web.Features.Accounts;
+using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace GrafanaPanel.Web.Data;
+
+/// <summary>
+/// Brings the panel database up to date at start-up: EF Core migrations and the Hangfire schema, under a
+/// PostgreSQL advisory lock so two instances starting together never migrate at once. Retries with
+/// backoff while PostgreSQL is unreachable, and tells <see cref="DatabaseStatus"/> why.
+/// </summary>
+public sealed class DatabaseInitializer(
+    IServiceProvider services,
+    DatabaseStatus status,
+    ILogger<DatabaseInitializer> logger) : BackgroundService
+{
+    // Any constant works; it only has to be the same for every instance of the portal.
+    private const long MigrationLockKey = 0x4772_6166_5061_6E65; // "GrafPane"
+
+    public const string HangfireSchema = "hangfire";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(30),
+                ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<TimeoutException>()
+                    .Handle<InvalidOperationException>(ex => ex.InnerException is NpgsqlException),
+                OnRetry = args =>
+                {
+                    var problem = DescribeFailure(args.Outcome.Exception);
+                    status.ReportProblem(problem);
+                    logger.LogWarning("{Problem} Retrying in {Delay}.", problem, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+        try
+        {
+            await pipeline.ExecuteAsync(async ct => await InitializeAsync(ct), stoppingToken);
+            status.ReportReady();
+            logger.LogInformation("Panel database is ready");
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            status.ReportProblem($"Database initialisation failed: {ex.Message}");
+            logger.LogCritical(ex, "Database initialisation failed and will not be retried");
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanelDbContext>();
+        await MigrateAsync(db, ct);
+        await scope.ServiceProvider.GetRequiredService<AdminBootstrapper>().EnsureRolesAndFirstAdminAsync(ct);
+    }
+
+    /// <summary>Applies EF migrations and installs the Hangfire schema while holding the migration lock.</summary>
+    public static async Task MigrateAsync(PanelDbContext db, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [MigrationLockKey], ct);
+            try
+            {
+                await db.Database.MigrateAsync(ct);
+                PostgreSqlObjectsInstaller.Install((NpgsqlConnection)db.Database.GetDbConnection(), HangfireSchema);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock({0})", [MigrationLockKey], CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private string DescribeFailure(Exception? ex)
+    {
+        var target = DescribeTarget(services.GetRequiredService<IConfiguration>().GetConnectionString("Panel"));
+        return $"PostgreSQL at {target} is unreachable: {ex?.GetBaseException().Message}";
+    }
+
+    public static string DescribeTarget(string? connectionString)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"host {csb.Host}, port {csb.Port}, database {csb.Database}";
+    }
+}

@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using GrafanaPanel.Web.Data;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+
+namespace GrafanaPanel.Web.Features.Accounts;
+
+/// <summary>Thrown when the acting user may not do what was asked; the message says why.</summary>
+public sealed class PanelAccessDeniedException(string message) : Exception(message);
+
+/// <summary>
+/// Checks the acting user's role against the database at the moment of an action, so a user who was
+/// demoted, locked or deleted while a circuit is open loses the right at once (claims in the cookie
+/// or circuit are not trusted for this).
+/// </summary>
+public sealed class RoleGate(UserManager<PanelUser> users, AuthenticationStateProvider? authState = null)
+{
+    /// <summary>The current circuit's user must hold <paramref name="minimumRole"/> or a higher role.</summary>
+    public async Task<PanelUser> RequireAsync(string minimumRole, CancellationToken ct = default)
+    {
+        if (authState is null)
+        {
+            throw new PanelAccessDeniedException("No signed-in user is known here.");
+        }
+
+        var state = await authState.GetAuthenticationStateAsync();
+        return await RequireAsync(state.User, minimumRole, ct);
+    }
+
+    public async Task<PanelUser> RequireAsync(ClaimsPrincipal principal, string minimumRole, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        var userId = users.GetUserId(principal);
+        var user = userId is null ? null : await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            throw new PanelAccessDeniedException("You are not signed in. Sign in again.");
+        }
+
+        if (await users.IsLockedOutAsync(user))
+        {
+            throw new PanelAccessDeniedException("Your account is locked. Ask an Admin to unlock it.");
+        }
+
+        var roles = await users.GetRolesAsync(user);
+        var rank = roles.Select(PanelRoles.Rank).DefaultIfEmpty(0).Max();
+        if (rank < PanelRoles.Rank(minimumRole))
+        {
+            throw new PanelAccessDeniedException($"This action needs the {minimumRole} role; your role is {HighestRole(roles)}.");
+        }
+
+        return user;
+    }
+
+    public static string HighestRole(IEnumerable<string> roles) =>
+        roles.OrderByDescending(PanelRoles.Rank).FirstOrDefault() ?? "none";
+}

@@ -1,0 +1,128 @@
+using System.Threading.RateLimiting;
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Accounts;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Antiforgery;
+
+namespace GrafanaPanel.Web.Hosting;
+
+public static class AccountsExtensions
+{
+    public const string LoginPath = "/account/login";
+    public const string SignInRateLimitPolicy = "sign-in";
+
+    public static void AddPanelAccounts(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Features.Accounts.SignInOptions>().BindConfiguration(Features.Accounts.SignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var signIn = builder.Configuration.GetSection(Features.Accounts.SignInOptions.Section).Get<Features.Accounts.SignInOptions>() ?? new();
+
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityAuthenticationStateProvider>();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+
+        services.AddIdentityCore<PanelUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = signIn.MinimumPasswordLength;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequiredUniqueChars = 4;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = signIn.MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = signIn.LockoutDuration;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PanelDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        // Role or lockout changes reach open sessions within a minute through the security stamp.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+
+        services.ConfigureApplicationCookie(options =>
+        {
+            options.LoginPath = LoginPath;
+            options.LogoutPath = "/account/logout";
+            options.AccessDeniedPath = "/account/access-denied";
+            options.ExpireTimeSpan = signIn.SessionLifetime;
+            options.SlidingExpiration = true;
+            options.Cookie.Name = "GrafanaPanel.Auth";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Events.OnRedirectToAccessDenied = context =>
+            {
+                // The job dashboard and any non-page endpoint answer a plain 403; pages get a friendly page.
+                if (context.Request.Path.StartsWithSegments("/jobs") || !AcceptsHtml(context.Request))
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    return Task.CompletedTask;
+                }
+
+                context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+            options.Events.OnRedirectToLogin = context =>
+            {
+                if (!AcceptsHtml(context.Request) && !context.Request.Path.StartsWithSegments("/jobs"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    return Task.CompletedTask;
+                }
+
+                context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+        });
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(PanelPolicies.Admin, p => p.RequireRole(PanelRoles.Admin))
+            .AddPolicy(PanelPolicies.Instructor, p => p.RequireRole(PanelRoles.Admin, PanelRoles.Instructor));
+
+        // Keys live in the panel database, so a restart or a second instance keeps users signed in.
+        services.AddDataProtection().SetApplicationName("GrafanaPanel").PersistKeysToDbContext<PanelDbContext>();
+
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Partition by the connection's address only: X-Forwarded-For is not trusted here.
+            options.AddPolicy(SignInRateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = signIn.AttemptsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            options.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.ContentType = "text/plain";
+                await context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address. Wait a minute and try again.", ct);
+            };
+        });
+
+        services.AddSingleton<SetupToken>();
+        services.AddScoped<AdminBootstrapper>();
+        services.AddScoped<RoleGate>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<UserPreferences>();
+    }
+
+    public static void MapPanelAccounts(this WebApplication app)
+    {
+        // Forms post here (with an antiforgery token); the pages themselves are static Razor components.
+        var account = app.MapGroup("/account");
+        account.MapPost("/signin", SignInEndpoints.SignInAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimitPolicy);
+        account.MapPost("/setup", SignInEndpoints.SetupAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimitPolicy);
+        account.MapPost("/logout", SignInEndpoints.SignOutAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
+    }
+
+    private static bool AcceptsHtml(HttpRequest request) =>
+        request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
+}

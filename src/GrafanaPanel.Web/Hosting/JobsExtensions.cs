@@ -1,0 +1,86 @@
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Accounts;
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+
+namespace GrafanaPanel.Web.Hosting;
+
+public static class JobsExtensions
+{
+    public const string DashboardPath = "/jobs";
+
+    public static void AddPanelJobs(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(DatabaseExtensions.ConnectionStringName)!;
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            // Jobs say how often they retry; a job without its own attribute is tried once more, not ten times.
+            .UseFilter(new AutomaticRetryAttribute { Attempts = 1 })
+            .UsePostgreSqlStorage(
+                options => options.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = DatabaseInitializer.HangfireSchema,
+                    // The schema is installed by DatabaseInitializer under the migration lock, once PostgreSQL answers.
+                    PrepareSchemaIfNecessary = false,
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                }));
+
+        builder.Services.AddHostedService<JobServerHost>();
+    }
+
+    public static void MapPanelJobs(this WebApplication app)
+    {
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            DashboardTitle = "GrafanaPanel jobs",
+            AppPath = "/",
+            Authorization = [new AdminDashboardFilter()],
+            IsReadOnlyFunc = context => !context.GetHttpContext().User.IsInRole(PanelRoles.Admin),
+        }).RequireAuthorization(PanelPolicies.Admin);
+    }
+
+    /// <summary>Defence in depth behind the endpoint's policy: Hangfire's default lets any local request in.</summary>
+    private sealed class AdminDashboardFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(PanelRoles.Admin);
+    }
+}
+
+/// <summary>Starts the Hangfire server only once the database is migrated, so start-up with PostgreSQL down stays quiet and safe.</summary>
+public sealed class JobServerHost(IServiceProvider services, DatabaseStatus database, ILogger<JobServerHost> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await database.WhenReadyAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var options = new BackgroundJobServerOptions
+        {
+            WorkerCount = Math.Max(2, Environment.ProcessorCount),
+            Queues = ["default"],
+        };
+        var server = ActivatorUtilities.CreateInstance<BackgroundJobServerHostedService>(services, options);
+        await server.StartAsync(stoppingToken);
+        logger.LogInformation("Job server started with {Workers} workers", options.WorkerCount);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await server.StopAsync(CancellationToken.None);
+        server.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+using GrafanaPanel.Web.Components;
+using GrafanaPanel.Web.Features.Stack;
+using MudBlazor.Services;
+
+namespace GrafanaPanel.Web.Hosting;
+
+public static class UiExtensions
+{
+    public static void AddPanelUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddOptions<StackOptions>().BindConfiguration(StackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    /// <summary>The middleware pipeline, in the order each piece needs.</summary>
+    public static void UsePanelPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        }
+
+        app.UseRouting();
+        app.UseHttpMetricsForPanel();
+        app.UseAuthentication();
+        app.UsePanelRequestLogging();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+    }
+
+    public static void MapPanelUi(this WebApplication app)
+    {
+        // Style sheets, scripts and images reveal nothing; the sign-in page needs them before anyone signs in.
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+
+    private static void UseHttpMetricsForPanel(this WebApplication app) => Prometheus.HttpMetricsMiddlewareExtensions.UseHttpMetrics(app);
+}

@@ -1,0 +1,42 @@
+using GrafanaPanel.Web.Hosting;
+
+if (await HealthProbeCommand.TryRunAsync(args))
+{
+    return;
+}
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Logging: Serilog from configuration only.
+builder.AddPanelLogging();
+
+// Data: EF Core on PostgreSQL, migrated at start-up with retries.
+builder.AddPanelDatabase();
+
+// Sign-in, roles and the first Admin.
+builder.AddPanelAccounts();
+
+// Docker engine boundary and its monitor.
+builder.AddPanelDocker();
+
+// Background jobs (Hangfire on PostgreSQL).
+builder.AddPanelJobs();
+
+// Health checks and Prometheus metrics.
+builder.AddPanelHealth();
+
+// Blazor Server UI with MudBlazor.
+builder.AddPanelUi();
+
+var app = builder.Build();
+
+app.UsePanelPipeline();
+app.MapPanelHealth();
+app.MapPanelAccounts();
+app.MapPanelJobs();
+app.MapPanelUi();
+
+await app.RunAsync();
+
+/// <summary>Entry point marker so tests can host the app with WebApplicationFactory.</summary>
+public partial class Program;
