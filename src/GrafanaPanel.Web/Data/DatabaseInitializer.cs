@@ -22,8 +22,35 @@ public sealed class DatabaseInitializer(
 
     public const string HangfireSchema = "hangfire";
 
+    /// <summary>
+    /// The first attempt runs before the web server starts, so nothing (data-protection keys, sign-in)
+    /// reads the database before it is migrated; when PostgreSQL is down, retries continue in the background.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await InitializeAsync(cancellationToken);
+            status.ReportReady();
+            logger.LogInformation("Panel database is ready");
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            var problem = DescribeFailure(ex);
+            status.ReportProblem(problem);
+            logger.LogWarning("{Problem} Retrying in the background; /readyz reports the state.", problem);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (status.IsReady)
+        {
+            return;
+        }
+
         var pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
@@ -32,8 +59,7 @@ public sealed class DatabaseInitializer(
                 UseJitter = true,
                 Delay = TimeSpan.FromSeconds(1),
                 MaxDelay = TimeSpan.FromSeconds(30),
-                ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<TimeoutException>()
-                    .Handle<InvalidOperationException>(ex => ex.InnerException is NpgsqlException),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
                 OnRetry = args =>
                 {
                     var problem = DescribeFailure(args.Outcome.Exception);
@@ -91,10 +117,14 @@ public sealed class DatabaseInitializer(
         }
     }
 
+    private static bool IsTransient(Exception ex) =>
+        ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException
+        || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
+
     private string DescribeFailure(Exception? ex)
     {
         var target = DescribeTarget(services.GetRequiredService<IConfiguration>().GetConnectionString("Panel"));
-        return $"PostgreSQL at {target} is unreachable: {ex?.GetBaseException().Message}";
+        return $"PostgreSQL at {target} is unreachable ({ex?.GetBaseException().Message}).";
     }
 
     public static string DescribeTarget(string? connectionString)

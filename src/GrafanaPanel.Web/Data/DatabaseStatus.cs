@@ -8,7 +8,7 @@ public sealed class DatabaseStatus
     public bool IsReady => _ready.Task.IsCompleted;
 
     /// <summary>What is wrong, in words that name the host, port and database; null once ready.</summary>
-    public string? Problem { get; private set; } = "The database has not been checked yet.";
+    public string? Problem { get; private set; } = "start-up has not reached it yet.";
 
     public Task WhenReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
 

@@ -111,7 +111,7 @@ public static class AccountsExtensions
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<RoleGate>();
         services.AddScoped<UserAdministration>();
-        services.AddScoped<UserPreferences>();
+        services.AddScoped<IUserPreferences, UserPreferences>();
     }
 
     public static void MapPanelAccounts(this WebApplication app)

@@ -62,7 +62,7 @@ public sealed class DatabaseHealthCheck(DatabaseStatus status, IDbContextFactory
         var target = DatabaseInitializer.DescribeTarget(configuration.GetConnectionString(DatabaseExtensions.ConnectionStringName));
         if (!status.IsReady)
         {
-            return HealthCheckResult.Unhealthy(status.Problem ?? $"PostgreSQL at {target} is not ready.");
+            return HealthCheckResult.Unhealthy($"PostgreSQL at {target} is not ready: {status.Problem}");
         }
 
         try

@@ -4,7 +4,14 @@ using Microsoft.EntityFrameworkCore;
 namespace GrafanaPanel.Web.Features.Accounts;
 
 /// <summary>Per-user settings of the UI (theme), stored with the user so they follow the person.</summary>
-public sealed class UserPreferences(IDbContextFactory<PanelDbContext> dbFactory)
+public interface IUserPreferences
+{
+    Task<bool> GetDarkModeAsync(string userId, CancellationToken ct = default);
+
+    Task SetDarkModeAsync(string userId, bool dark, CancellationToken ct = default);
+}
+
+public sealed class UserPreferences(IDbContextFactory<PanelDbContext> dbFactory) : IUserPreferences
 {
     public async Task<bool> GetDarkModeAsync(string userId, CancellationToken ct = default)
     {

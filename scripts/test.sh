@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every GrafanaPanel test against real parts. On a fresh Debian machine (as root) it first installs
+# what is missing: docker.io, the Compose v2 plugin, PostgreSQL, Chromium and the stack's checking tools;
+# starts dockerd if no engine answers and a throwaway PostgreSQL cluster; runs `dotnet test`; and stops
+# what it started. Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Accounts).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/common.sh
+source "$root/scripts/lib/common.sh"
+
+command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet not found on PATH)"
+
+# What the tests use: Docker engine + Compose v2, PostgreSQL server binaries, Chromium for Playwright,
+# promtool/amtool for the stack's configuration, and debootstrap/busybox/zstd for the offline images.
+apt_install docker.io postgresql chromium prometheus prometheus-alertmanager busybox-static debootstrap zstd curl ca-certificates
+ensure_dockerd
+ensure_compose_v2
+
+pg_dir=$(mktemp -d /tmp/grafanapanel-test-pg.XXXXXX)
+pg_port=${GRAFANAPANEL_TEST_PG_PORT:-55433}
+pg_password=$(random_secret)
+cleanup() {
+  local rc=$?
+  stop_pg_cluster "$pg_dir"
+  rm -rf "$pg_dir"
+  stop_dockerd
+  exit "$rc"
+}
+trap cleanup EXIT
+start_pg_cluster "$pg_dir" "$pg_port" "$pg_password"
+export GRAFANAPANEL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password;Database=postgres;Timeout=10"
+export GRAFANAPANEL_CHROMIUM=${GRAFANAPANEL_CHROMIUM:-/usr/bin/chromium}
+say "PostgreSQL for tests on 127.0.0.1:$pg_port; Docker $(docker version --format '{{.Server.Version}}')"
+
+results=$(mktemp -d /tmp/grafanapanel-test-results.XXXXXX)
+set +e
+dotnet test "$root/GrafanaPanel.sln" --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" 2>&1 | tee "$results/output.log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line over all test projects.
+passed=0 failed=0 skipped=0
+while read -r kind count; do
+  case $kind in
+    Passed) passed=$((passed + count)) ;;
+    Failed) failed=$((failed + count)) ;;
+    Skipped) skipped=$((skipped + count)) ;;
+  esac
+done < <(sed -nE 's/^ +(Passed|Failed|Skipped): +([0-9]+) *$/\1 \2/p' "$results/output.log")
+rm -rf "$results"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if ((rc == 0 && passed == 0)); then
+  say "no test ran"
+  exit 1
+fi
+exit "$rc"
