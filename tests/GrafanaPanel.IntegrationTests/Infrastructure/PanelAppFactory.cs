@@ -54,6 +54,8 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // Hosted from the test's bin folder, the app finds its style sheets and scripts through the build manifest.
+        builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Panel", ConnectionString);
         foreach (var (key, value) in _settings)
         {
