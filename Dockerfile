@@ -1,0 +1,30 @@
+# GrafanaPanel portal image.
+# Base images are build arguments so the image also builds from local images where no registry is
+# reachable (see tests/stack/ for the offline image set).
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
+
+FROM ${SDK_IMAGE} AS build
+WORKDIR /src
+# Restore first, from the project files only, so code changes do not invalidate the package layer.
+COPY Directory.Build.props Directory.Packages.props ./
+COPY src/GrafanaPanel.Web/GrafanaPanel.Web.csproj src/GrafanaPanel.Web/
+RUN dotnet restore src/GrafanaPanel.Web/GrafanaPanel.Web.csproj
+COPY wwwroot-assets/ wwwroot-assets/
+COPY src/ src/
+RUN dotnet publish src/GrafanaPanel.Web/GrafanaPanel.Web.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+
+FROM ${RUNTIME_IMAGE} AS runtime
+# The official ASP.NET images have a non-root "app" user with this uid. It reaches the Docker socket
+# through the socket's group, added at run time (compose: group_add with DOCKER_GID).
+ARG APP_UID=1654
+WORKDIR /app
+COPY --from=build /app .
+ENV ASPNETCORE_HTTP_PORTS=8585 \
+    DOTNET_RUNNING_IN_CONTAINER=true \
+    Backups__Directory=/backups
+EXPOSE 8585
+USER ${APP_UID}
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["dotnet", "/app/GrafanaPanel.Web.dll", "--healthcheck", "http://127.0.0.1:8585/healthz"]
+ENTRYPOINT ["dotnet", "/app/GrafanaPanel.Web.dll"]
