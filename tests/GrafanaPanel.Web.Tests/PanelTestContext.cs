@@ -29,6 +29,10 @@ public abstract class PanelTestContext : BunitContext, IAsyncLifetime
 
     protected FakeDockerEngine Engine { get; } = new();
 
+    /// <summary>Render as an interactive server circuit would (call after all services are added).</summary>
+    protected void UseInteractiveServerRenderer() =>
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();

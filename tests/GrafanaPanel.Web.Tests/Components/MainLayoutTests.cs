@@ -17,6 +17,7 @@ public sealed class MainLayoutTests : PanelTestContext
         Services.AddSingleton(Options.Create(new StackOptions { ProjectName = "cohort-7" }));
         AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor)
             .SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, "user-1"));
+        UseInteractiveServerRenderer();
     }
 
     [Fact]
