@@ -38,15 +38,66 @@ public abstract class PanelTestContext : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 }
 
-/// <summary>A Docker engine that answers what the test says.</summary>
+/// <summary>A Docker engine that answers what the test says and records what it was asked to do.</summary>
 public sealed class FakeDockerEngine : IDockerEngine
 {
     public string Endpoint { get; set; } = "unix:///var/run/docker.sock";
 
     public EngineInfo? Info { get; set; } = new("20.10.24", "1.41", "linux/amd64");
 
+    public List<ContainerRecord> Containers { get; } = [];
+
+    public List<VolumeUsage> Volumes { get; } = [];
+
+    public List<string> Calls { get; } = [];
+
+    public System.Threading.Channels.Channel<EngineEvent> Events { get; } = System.Threading.Channels.Channel.CreateUnbounded<EngineEvent>();
+
+    public Dictionary<string, List<LogLine>> Logs { get; } = [];
+
+    private Exception Unreachable() => new DockerUnavailableException(Endpoint, "connection refused");
+
     public Task<EngineInfo> GetInfoAsync(CancellationToken ct) =>
+        Info is null ? Task.FromException<EngineInfo>(Unreachable()) : Task.FromResult(Info);
+
+    public Task<IReadOnlyList<ContainerRecord>> ListContainersAsync(string project, CancellationToken ct) =>
         Info is null
-            ? Task.FromException<EngineInfo>(new DockerUnavailableException(Endpoint, "connection refused"))
-            : Task.FromResult(Info);
+            ? Task.FromException<IReadOnlyList<ContainerRecord>>(Unreachable())
+            : Task.FromResult<IReadOnlyList<ContainerRecord>>(Containers.Where(c => c.Project == project).ToList());
+
+    public Task<ContainerRecord?> InspectContainerAsync(string id, CancellationToken ct) =>
+        Task.FromResult(Containers.FirstOrDefault(c => c.Id == id));
+
+    public Task StartContainerAsync(string id, CancellationToken ct) => Record($"start {id}");
+
+    public Task StopContainerAsync(string id, TimeSpan grace, CancellationToken ct) => Record($"stop {id}");
+
+    public Task RestartContainerAsync(string id, TimeSpan grace, CancellationToken ct) => Record($"restart {id}");
+
+    public IAsyncEnumerable<EngineEvent> WatchEventsAsync(string project, CancellationToken ct) => Events.Reader.ReadAllAsync(ct);
+
+    public Task<IReadOnlyList<VolumeUsage>> GetVolumeUsageAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<VolumeUsage>>(Volumes.ToList());
+
+    public Task<ContainerStats> GetStatsAsync(string id, CancellationToken ct) =>
+        Task.FromResult(new ContainerStats(12.5, 64 * 1024 * 1024, 512 * 1024 * 1024));
+
+    public async IAsyncEnumerable<LogLine> ReadLogsAsync(string id, int tail, bool follow, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var line in Logs.GetValueOrDefault(id, []).TakeLast(tail))
+        {
+            await Task.Yield();
+            yield return line;
+        }
+    }
+
+    private Task Record(string call)
+    {
+        lock (Calls)
+        {
+            Calls.Add(call);
+        }
+
+        return Task.CompletedTask;
+    }
 }

@@ -29,6 +29,27 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
             return new EngineInfo(version.Version, version.APIVersion, $"{version.Os}/{version.Arch}");
         }, ct);
 
+    // Replaced by the implementation on the feature/docker-engine branch before this lands.
+    public Task<IReadOnlyList<ContainerRecord>> ListContainersAsync(string project, CancellationToken ct) => throw Pending();
+
+    public Task<ContainerRecord?> InspectContainerAsync(string id, CancellationToken ct) => throw Pending();
+
+    public Task StartContainerAsync(string id, CancellationToken ct) => throw Pending();
+
+    public Task StopContainerAsync(string id, TimeSpan grace, CancellationToken ct) => throw Pending();
+
+    public Task RestartContainerAsync(string id, TimeSpan grace, CancellationToken ct) => throw Pending();
+
+    public IAsyncEnumerable<EngineEvent> WatchEventsAsync(string project, CancellationToken ct) => throw Pending();
+
+    public Task<IReadOnlyList<VolumeUsage>> GetVolumeUsageAsync(CancellationToken ct) => throw Pending();
+
+    public Task<ContainerStats> GetStatsAsync(string id, CancellationToken ct) => throw Pending();
+
+    public IAsyncEnumerable<LogLine> ReadLogsAsync(string id, int tail, bool follow, CancellationToken ct) => throw Pending();
+
+    private static DockerOperationException Pending() => new("This engine operation is being written on a branch.");
+
     /// <summary>Runs one daemon call with the configured timeout and maps failures to the project's errors.</summary>
     private async Task<T> CallAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
