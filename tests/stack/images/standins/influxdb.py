@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import standin  # noqa: E402
 
 VERSION = "v2.7.12"
@@ -76,7 +76,7 @@ def main(argv):
             ("HEAD", r"/ping", "ping"),
             ("GET", r"/ready", "ready"),
             ("GET", r"/metrics", "get_metrics"),
-            ("GET", r"/api/v2/setup", "setup"),
+            ("GET", r"/api/v2/setup", "setup_allowed"),
             ("GET", r"/api/v2/orgs", "orgs"),
             ("GET", r"/api/v2/buckets", "buckets"),
             ("POST", r"/api/v2/write", "write"),
@@ -109,7 +109,7 @@ def main(argv):
         def get_metrics(self):
             return self.send_text(200, metrics.render(), "text/plain; version=0.0.4")
 
-        def setup(self):
+        def setup_allowed(self):
             return self.send_json(200, {"allowed": state["user"] is None})
 
         def orgs(self):

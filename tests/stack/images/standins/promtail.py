@@ -9,6 +9,7 @@ re-ship. /ready answers 200 "Ready" once there are targets (or server.health_che
 false), else 500 like Promtail; /metrics counts sent and dropped entries.
 """
 
+import calendar
 import glob
 import os
 import re
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import standin  # noqa: E402
 
 VERSION = "3.6.7"
@@ -109,10 +110,10 @@ class Shipper:
         entries, last = [], float(since)
         for stream, line in standin.demux_docker_log(data):
             stamp, _, text = line.partition(" ")
-            try:
-                seconds = time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + float("0." + stamp[20:29])
-            except ValueError:
+            match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z", stamp)
+            if not match:
                 continue
+            seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")) + float(match.group(2) or 0)
             if seconds <= float(since):
                 continue
             entries.append((stream, int(seconds * 1e9), text))
