@@ -19,6 +19,9 @@ builder.AddPanelAccounts();
 // Docker engine boundary and its monitor.
 builder.AddPanelDocker();
 
+// The lab stack: live snapshot, probes, actions, logs.
+builder.AddPanelStack();
+
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
@@ -34,6 +37,7 @@ app.UsePanelPipeline();
 app.MapPanelHealth();
 app.MapPanelAccounts();
 app.MapPanelJobs();
+app.MapPanelStack();
 app.MapPanelUi();
 
 await app.RunAsync();

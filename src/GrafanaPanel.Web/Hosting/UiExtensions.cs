@@ -1,5 +1,4 @@
 using GrafanaPanel.Web.Components;
-using GrafanaPanel.Web.Features.Stack;
 using MudBlazor.Services;
 
 namespace GrafanaPanel.Web.Hosting;
@@ -10,7 +9,6 @@ public static class UiExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
-        builder.Services.AddOptions<StackOptions>().BindConfiguration(StackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
     }
 
     /// <summary>The middleware pipeline, in the order each piece needs.</summary>

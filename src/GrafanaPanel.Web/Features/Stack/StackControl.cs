@@ -1,0 +1,186 @@
+using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Audit;
+using Microsoft.Extensions.Options;
+
+namespace GrafanaPanel.Web.Features.Stack;
+
+public enum ServiceAction
+{
+    Start,
+    Stop,
+    Restart,
+}
+
+/// <summary>Thrown when a service action is refused before anything is sent to the daemon; the message says why.</summary>
+public sealed class StackActionRefusedException(string message) : Exception(message);
+
+/// <summary>
+/// Starts, stops and restarts services and the whole stack. Every action checks the acting user's role at that
+/// moment, resolves the service by exact name against the snapshot (so only containers of this compose project are
+/// ever touched, and the portal's own services never are), and is written to the audit log with its outcome.
+/// </summary>
+public sealed class StackControl(
+    IDockerEngine engine,
+    StackSnapshot snapshot,
+    StackLock stackLock,
+    RoleGate gate,
+    IAuditLog audit,
+    IOptions<StackOptions> options)
+{
+    private readonly StackOptions _options = options.Value;
+
+    /// <summary>Runs one action on one service; returns what happened in words.</summary>
+    public async Task<string> RunAsync(string serviceName, ServiceAction action, CancellationToken ct = default)
+    {
+        var user = await gate.RequireAsync(PanelRoles.Instructor, ct);
+        var actor = user.Email ?? user.UserName ?? user.Id;
+        var verb = action.ToString().ToLowerInvariant();
+        ServiceView service;
+        try
+        {
+            service = Resolve(serviceName, action);
+        }
+        catch (StackActionRefusedException ex)
+        {
+            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", Printable(serviceName), false, ex.Message), ct);
+            throw;
+        }
+
+        try
+        {
+            await ApplyAsync(service, action, ct);
+            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", service.Name, true), ct);
+            return $"{service.Name}: {Past(action)}.";
+        }
+        catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
+        {
+            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", service.Name, false, ex.Message), ct);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts, stops or restarts every service of the stack except the portal's own, in dependency order (stop in
+    /// reverse), holding the stack lock. Progress is reported per service.
+    /// </summary>
+    public async Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
+    {
+        var user = await gate.RequireAsync(PanelRoles.Instructor, ct);
+        var actor = user.Email ?? user.UserName ?? user.Id;
+        var verb = action.ToString().ToLowerInvariant();
+        using var held = stackLock.Acquire($"{verb} of the whole stack by {actor}");
+        var services = snapshot.Current.Services.Where(s => !s.IsPortal).ToList();
+        var ordered = DependencyOrder(services);
+        try
+        {
+            if (action is ServiceAction.Stop or ServiceAction.Restart)
+            {
+                foreach (var service in Enumerable.Reverse(ordered))
+                {
+                    progress?.Report($"Stopping {service.Name}…");
+                    await ApplyAsync(service, ServiceAction.Stop, ct);
+                }
+            }
+
+            if (action is ServiceAction.Start or ServiceAction.Restart)
+            {
+                foreach (var service in ordered)
+                {
+                    progress?.Report($"Starting {service.Name}…");
+                    await ApplyAsync(service, ServiceAction.Start, ct);
+                }
+            }
+
+            await audit.RecordAsync(new AuditRecord(actor, $"stack.{verb}", _options.ProjectName, true), ct);
+            var done = $"The stack was {Past(action)}: {string.Join(", ", (action == ServiceAction.Stop ? Enumerable.Reverse(ordered) : ordered).Select(s => s.Name))}.";
+            progress?.Report(done);
+            return done;
+        }
+        catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
+        {
+            await audit.RecordAsync(new AuditRecord(actor, $"stack.{verb}", _options.ProjectName, false, ex.Message), ct);
+            throw;
+        }
+    }
+
+    /// <summary>Services ordered so that each comes after what it depends on (compose's depends_on labels); ties by name.</summary>
+    public static IReadOnlyList<ServiceView> DependencyOrder(IReadOnlyCollection<ServiceView> services)
+    {
+        var byName = services.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var ordered = new List<ServiceView>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var service in services.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            Visit(service);
+        }
+
+        return ordered;
+
+        void Visit(ServiceView service)
+        {
+            // Marked on entry, so a dependency cycle (compose refuses them) cannot loop forever.
+            if (!seen.Add(service.Name))
+            {
+                return;
+            }
+
+            foreach (var dependency in service.DependsOn.Order(StringComparer.Ordinal))
+            {
+                if (byName.TryGetValue(dependency, out var dep))
+                {
+                    Visit(dep);
+                }
+            }
+
+            ordered.Add(service);
+        }
+    }
+
+    private ServiceView Resolve(string serviceName, ServiceAction action)
+    {
+        var service = snapshot.Current.Find(serviceName)
+            ?? throw new StackActionRefusedException(
+                $"There is no service named '{Printable(serviceName)}' in the stack {_options.ProjectName}. Nothing was changed.");
+        if (service.IsPortal && action != ServiceAction.Start)
+        {
+            throw new StackActionRefusedException(
+                $"{service.Name} is part of the portal itself; it cannot be stopped or restarted from the portal. Use docker compose on the host.");
+        }
+
+        return service;
+    }
+
+    private async Task ApplyAsync(ServiceView service, ServiceAction action, CancellationToken ct)
+    {
+        foreach (var container in service.Containers)
+        {
+            switch (action)
+            {
+                case ServiceAction.Start:
+                    await engine.StartContainerAsync(container.Id, ct);
+                    break;
+                case ServiceAction.Stop:
+                    await engine.StopContainerAsync(container.Id, _options.StopGracePeriod, ct);
+                    break;
+                case ServiceAction.Restart:
+                    await engine.RestartContainerAsync(container.Id, _options.StopGracePeriod, ct);
+                    break;
+            }
+        }
+    }
+
+    private static string Past(ServiceAction action) => action switch
+    {
+        ServiceAction.Start => "started",
+        ServiceAction.Stop => "stopped",
+        _ => "restarted",
+    };
+
+    /// <summary>Names from requests may hold control characters; never echo them raw into messages or the log.</summary>
+    private static string Printable(string value)
+    {
+        var clean = new string(value.Select(c => char.IsControl(c) ? '?' : c).Take(100).ToArray());
+        return clean;
+    }
+}
