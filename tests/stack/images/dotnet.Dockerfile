@@ -3,8 +3,9 @@
 # without a registry (build args SDK_IMAGE / RUNTIME_IMAGE, see docker-compose.offline.yml).
 # The build context is a tar stream assembled by tests/stack/build-images.sh:
 #   dotnet/           the host's /usr/share/dotnet
-#   nuget-packages/   every package the portal's project restores (also for linux-x64), so
-#                     `dotnet restore` inside a build finds them all and needs no network.
+#   nuget-packages/   every package the portal's project restores (also for linux-x64). They
+#                     are the global packages folder and, through the user-level NuGet.Config,
+#                     the only package source, so `dotnet restore` in a build needs no network.
 ARG BASE=local/offline-base:bookworm
 
 FROM ${BASE} AS dotnet-common
@@ -29,4 +30,8 @@ ENV NuGetAudit=false \
     DOTNET_GENERATE_ASPNET_CERTIFICATE=false
 COPY dotnet /usr/share/dotnet
 COPY nuget-packages /root/.nuget/packages
-RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
+ && mkdir -p /root/.nuget/NuGet \
+ && printf '%s\n' '<?xml version="1.0" encoding="utf-8"?>' '<configuration>' '  <packageSources>' '    <clear />' \
+      '    <add key="offline" value="/root/.nuget/packages" />' '  </packageSources>' '</configuration>' \
+      > /root/.nuget/NuGet/NuGet.Config
