@@ -15,6 +15,14 @@ public enum ServiceAction
 /// <summary>Thrown when a service action is refused before anything is sent to the daemon; the message says why.</summary>
 public sealed class StackActionRefusedException(string message) : Exception(message);
 
+/// <summary>Service and whole-stack actions, as the pages call them (a seam for component tests).</summary>
+public interface IStackControl
+{
+    Task<string> RunAsync(string serviceName, ServiceAction action, CancellationToken ct = default);
+
+    Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default);
+}
+
 /// <summary>
 /// Starts, stops and restarts services and the whole stack. Every action checks the acting user's role at that
 /// moment, resolves the service by exact name against the snapshot (so only containers of this compose project are
@@ -26,7 +34,7 @@ public sealed class StackControl(
     StackLock stackLock,
     RoleGate gate,
     IAuditLog audit,
-    IOptions<StackOptions> options)
+    IOptions<StackOptions> options) : IStackControl
 {
     private readonly StackOptions _options = options.Value;
 

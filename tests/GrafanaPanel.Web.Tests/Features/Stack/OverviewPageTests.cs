@@ -1,0 +1,158 @@
+using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Stack;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using static GrafanaPanel.Web.Tests.Features.Stack.StackFixtures;
+
+namespace GrafanaPanel.Web.Tests.Features.Stack;
+
+public sealed class OverviewPageTests : PanelTestContext
+{
+    private readonly RecordingControl _control = new();
+    private readonly StackSnapshot _snapshot = new(Options.Create(new StackOptions()), TimeProvider.System);
+
+    public OverviewPageTests()
+    {
+        Services.AddSingleton(Options.Create(new StackOptions { PublicHost = "lab.example" }));
+        Services.AddSingleton(_snapshot);
+        Services.AddSingleton<IStackControl>(_control);
+        Services.AddHttpClient();
+        Services.AddLogging();
+        Services.AddSingleton<ServiceProber>();
+        Services.AddSingleton<StackMonitor>();
+        _snapshot.ReplaceContainers([
+            Container("grafana", health: "healthy", publicPort: 3000, volume: "grafana_data"),
+            Container("prometheus", health: "unhealthy"),
+            Container("panel", portal: true),
+        ]);
+    }
+
+    [Fact]
+    public void Shows_one_card_per_service_by_layer_with_a_summary_line()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+
+        var page = Render<OverviewPage>();
+
+        Assert.Equal(["grafana", "prometheus", "panel"], page.FindAll("[data-test=service-card]").Select(c => c.GetAttribute("data-service")));
+        Assert.Equal(["presentation", "data", "support"], page.FindAll("[data-test=layer]").Select(l => l.TextContent.Trim()));
+        Assert.Equal("2 of 3", page.Find("[data-test=healthy-count]").TextContent);
+        Assert.Equal("http://lab.example:3000/", page.Find("[data-service=grafana] [data-test=port-link]").GetAttribute("href"));
+        Assert.Equal("unhealthy", page.Find("[data-service=prometheus]").GetAttribute("data-health"));
+    }
+
+    [Fact]
+    public void A_viewer_sees_no_action_and_an_instructor_does()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var viewerPage = Render<OverviewPage>();
+        Assert.Empty(viewerPage.FindAll("[data-test=stop]"));
+        Assert.Empty(viewerPage.FindAll("[data-test=stack-restart]"));
+    }
+
+    [Fact]
+    public void An_instructor_sees_actions_except_on_the_portal_itself()
+    {
+        AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor);
+
+        var page = Render<OverviewPage>();
+
+        Assert.NotEmpty(page.FindAll("[data-service=grafana] [data-test=stop]"));
+        Assert.NotEmpty(page.FindAll("[data-test=stack-restart]"));
+        Assert.Empty(page.FindAll("[data-service=panel] [data-test=stop]"));
+        Assert.NotEmpty(page.FindAll("[data-service=panel] [data-test=portal-note]"));
+    }
+
+    [Fact]
+    public void Starting_a_service_asks_the_server_side_control()
+    {
+        AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor);
+        _snapshot.UpsertContainer(Container("grafana", ContainerState.Exited));
+        var page = Render<OverviewPage>();
+
+        page.Find("[data-service=grafana] [data-test=start]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(["Start grafana"], _control.Calls));
+    }
+
+    [Fact]
+    public void A_refused_action_shows_the_reason()
+    {
+        AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor);
+        _control.Refusal = new StackActionRefusedException("There is no service named 'x'.");
+        _snapshot.UpsertContainer(Container("grafana", ContainerState.Exited));
+        var page = Render<OverviewPage>();
+
+        page.Find("[data-service=grafana] [data-test=start]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("no service named", page.Find("[data-test=action-error]").TextContent));
+    }
+
+    [Fact]
+    public void A_change_in_the_snapshot_reaches_the_open_page_without_a_reload()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var page = Render<OverviewPage>();
+        Assert.Equal("healthy", page.Find("[data-service=grafana]").GetAttribute("data-health"));
+
+        _snapshot.UpsertContainer(Container("grafana", ContainerState.Exited));
+
+        page.WaitForAssertion(() => Assert.Equal("down", page.Find("[data-service=grafana]").GetAttribute("data-health")));
+        Assert.Equal("1 of 3", page.Find("[data-test=healthy-count]").TextContent);
+    }
+
+    [Fact]
+    public void A_stale_snapshot_is_shown_as_last_known_state_not_an_error_page()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        _snapshot.MarkStale("The Docker engine at unix:///var/run/docker.sock is unreachable: refused");
+
+        var page = Render<OverviewPage>();
+
+        Assert.Contains("unreachable", page.Find("[data-test=stale]").TextContent);
+        Assert.Equal(3, page.FindAll("[data-test=service-card]").Count);
+    }
+
+    [Fact]
+    public void The_filter_narrows_the_cards()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var page = Render<OverviewPage>();
+
+        page.Find("input[data-test=filter], [data-test=filter] input").Input("prom");
+
+        page.WaitForAssertion(() => Assert.Equal(["prometheus"], page.FindAll("[data-test=service-card]").Select(c => c.GetAttribute("data-service"))));
+    }
+
+    [Fact]
+    public void The_page_watches_resource_use_only_while_open()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var page = Render<OverviewPage>();
+        Assert.Equal(1, _snapshot.Watchers);
+
+        page.Instance.Dispose();
+
+        Assert.Equal(0, _snapshot.Watchers);
+    }
+
+    private sealed class RecordingControl : IStackControl
+    {
+        public List<string> Calls { get; } = [];
+
+        public Exception? Refusal { get; set; }
+
+        public Task<string> RunAsync(string serviceName, ServiceAction action, CancellationToken ct = default)
+        {
+            Calls.Add($"{action} {serviceName}");
+            return Refusal is null ? Task.FromResult($"{serviceName}: done.") : Task.FromException<string>(Refusal);
+        }
+
+        public Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
+        {
+            Calls.Add($"{action} stack");
+            return Task.FromResult("done");
+        }
+    }
+}
