@@ -23,6 +23,10 @@ public static class StackExtensions
 
     public static void MapPanelStack(this WebApplication app)
     {
+        // The overview as JSON, served from the in-memory snapshot (no daemon call), for scripts and the benchmark.
+        app.MapGet("/api/stack", ([FromServices] StackSnapshot snapshot) => Results.Json(StackSummary.From(snapshot.Current)))
+            .RequireAuthorization();
+
         // Download a service's (or the whole stack's) recent log as plain text.
         app.MapGet("/logs/download", async (HttpContext http, [FromServices] StackLogs logs, [FromQuery] string? service, [FromQuery] int? tail) =>
         {
