@@ -1,0 +1,114 @@
+using System.Text.Json;
+using GrafanaPanel.StackTests.Infrastructure;
+
+namespace GrafanaPanel.StackTests.Config;
+
+/// <summary>The configuration files under deploy/: they parse, and hold the settings without which a service misbehaves silently.</summary>
+public sealed class DeployFilesTests
+{
+    public static TheoryData<string> YamlFiles() => [.. DeployFiles("*.yml", "*.yaml")];
+
+    public static TheoryData<string> JsonFiles() => [.. DeployFiles("*.json")];
+
+    [Theory]
+    [MemberData(nameof(YamlFiles))]
+    public void Every_yaml_file_parses(string relativePath) =>
+        Assert.NotNull(Yaml.Load(Repo.PathOf("deploy", relativePath)));
+
+    [Theory]
+    [MemberData(nameof(JsonFiles))]
+    public void Every_json_file_parses(string relativePath)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Repo.PathOf("deploy", relativePath)));
+
+        Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
+    }
+
+    [Fact]
+    public void Prometheus_scrapes_every_service_and_the_portal()
+    {
+        var config = Yaml.Load(Repo.PathOf("deploy", "prometheus", "prometheus.yml"));
+        var targets = config.Items("scrape_configs")
+            .SelectMany(job => job.Items("static_configs").SelectMany(s => s.Items("targets")))
+            .Select(t => t?.ToString())
+            .ToList();
+
+        Assert.Superset(
+            new HashSet<string?> { "localhost:9090", "grafana:3000", "node-exporter:9100", "cadvisor:8080", "alertmanager:9093", "loki:3100", "tempo:3200", "panel:8585" },
+            targets.ToHashSet());
+        Assert.Equal("alertmanager:9093", config.Text("alerting", "alertmanagers", 0, "static_configs", 0, "targets", 0));
+    }
+
+    [Fact]
+    public void Loki_keeps_logs_on_the_filesystem_and_its_compactor_applies_retention()
+    {
+        var loki = Yaml.Load(Repo.PathOf("deploy", "loki", "loki.yaml"));
+
+        Assert.Equal("false", loki.Text("auth_enabled"), ignoreCase: true);
+        Assert.Equal("/loki", loki.Text("common", "path_prefix"));
+        Assert.Equal("v13", loki.Text("schema_config", "configs", 0, "schema"));
+        Assert.Equal("tsdb", loki.Text("schema_config", "configs", 0, "store"));
+        Assert.Equal("filesystem", loki.Text("schema_config", "configs", 0, "object_store"));
+        Assert.Equal("24h", loki.Text("schema_config", "configs", 0, "index", "period"));
+        Assert.Equal("true", loki.Text("compactor", "retention_enabled"), ignoreCase: true);
+        Assert.Equal("filesystem", loki.Text("compactor", "delete_request_store"));
+        Assert.StartsWith("/loki/", loki.Text("compactor", "working_directory"));
+        Assert.Equal("${LOKI_RETENTION:-744h}", loki.Text("limits_config", "retention_period"));
+    }
+
+    [Fact]
+    public void Tempo_receives_on_all_interfaces_keeps_traces_locally_and_generates_metrics()
+    {
+        var tempo = Yaml.Load(Repo.PathOf("deploy", "tempo", "tempo.yaml"));
+        var receivers = tempo.At("distributor", "receivers");
+        var endpoints = new[]
+        {
+            receivers.Text("otlp", "protocols", "grpc", "endpoint"), receivers.Text("otlp", "protocols", "http", "endpoint"),
+            receivers.Text("jaeger", "protocols", "grpc", "endpoint"), receivers.Text("jaeger", "protocols", "thrift_http", "endpoint"),
+            receivers.Text("jaeger", "protocols", "thrift_compact", "endpoint"), receivers.Text("jaeger", "protocols", "thrift_binary", "endpoint"),
+            receivers.Text("zipkin", "endpoint"), receivers.Text("opencensus", "endpoint"),
+        };
+
+        Assert.All(endpoints, endpoint => Assert.StartsWith("0.0.0.0:", endpoint));
+        Assert.Equal("local", tempo.Text("storage", "trace", "backend"));
+        Assert.StartsWith("/var/tempo/", tempo.Text("storage", "trace", "wal", "path"));
+        Assert.StartsWith("/var/tempo/", tempo.Text("storage", "trace", "local", "path"));
+        Assert.Equal("${TEMPO_RETENTION:-720h}", tempo.Text("compactor", "compaction", "block_retention"));
+        Assert.Equal("http://prometheus:9090/api/v1/write", tempo.Text("metrics_generator", "storage", "remote_write", 0, "url"));
+        var processors = tempo.Items("overrides", "defaults", "metrics_generator", "processors").Select(p => p?.ToString());
+        Assert.Contains("service-graphs", processors);
+        Assert.Contains("span-metrics", processors);
+    }
+
+    [Fact]
+    public void Promtail_discovers_containers_through_the_socket_and_labels_them()
+    {
+        var promtail = Yaml.Load(Repo.PathOf("deploy", "promtail", "promtail.yaml"));
+        var docker = promtail.Items("scrape_configs").Single(job => job.Text("job_name") == "docker");
+        var targetLabels = docker.Items("relabel_configs").Select(r => r.Text("target_label")).ToList();
+
+        Assert.Equal("unix:///var/run/docker.sock", docker.Text("docker_sd_configs", 0, "host"));
+        Assert.Superset(new HashSet<string?> { "container", "stream", "service" }, targetLabels.ToHashSet());
+        Assert.Contains(promtail.Items("scrape_configs"), job => job.Text("static_configs", 0, "labels", "__path__") == "/var/log/*log");
+        Assert.Equal("/var/lib/promtail/positions.yaml", promtail.Text("positions", "filename"));
+        Assert.Equal("http://loki:3100/loki/api/v1/push", promtail.Text("clients", 0, "url"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void The_postgres_init_script_creates_grafanas_database_and_user_and_is_executable()
+    {
+        var script = Repo.PathOf("deploy", "postgres", "initdb", "10-grafana.sh");
+        var text = File.ReadAllText(script);
+
+        Assert.Contains("CREATE ROLE grafana", text);
+        Assert.Contains("CREATE DATABASE grafana OWNER grafana", text);
+        Assert.Contains("GRAFANA_DB_PASSWORD", text);
+        Assert.True(File.GetUnixFileMode(script).HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
+    }
+
+    private static IEnumerable<string> DeployFiles(params string[] patterns) =>
+        patterns.SelectMany(p => Directory.GetFiles(Repo.Deploy, p, SearchOption.AllDirectories))
+            .Select(f => Path.GetRelativePath(Repo.Deploy, f))
+            .Order(StringComparer.Ordinal);
+}
