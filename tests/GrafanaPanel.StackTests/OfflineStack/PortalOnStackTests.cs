@@ -1,0 +1,36 @@
+using System.Text.Json;
+using GrafanaPanel.StackTests.Infrastructure;
+
+namespace GrafanaPanel.StackTests.OfflineStack;
+
+/// <summary>The portal built from the repository's Dockerfile (local base images) joins the offline stack.</summary>
+[Collection(OfflineStackCollection.Name)]
+[Trait("Category", "OfflineStack")]
+public sealed class PortalOnStackTests(OfflineStackFixture stack)
+{
+    [Fact]
+    public async Task The_portal_starts_in_the_stack_is_ready_and_is_scraped_by_Prometheus()
+    {
+        stack.EnsureStarted();
+
+        var up = await OfflineStackFixture.StackScriptAsync("up.sh", ["panel"], TimeSpan.FromMinutes(20));
+        Assert.True(up.ExitCode == 0, $"tests/stack/up.sh panel failed: {up.Output}");
+
+        await Eventually.HoldsAsync("the portal's /readyz healthy", async () =>
+        {
+            using var response = await stack.Http.GetAsync(stack.Url("PANEL_PORT", "/readyz"));
+            var body = await response.Content.ReadAsStringAsync();
+            var healthy = response.IsSuccessStatusCode && JsonDocument.Parse(body).RootElement.GetProperty("status").GetString() == "Healthy";
+            return (healthy, $"{(int)response.StatusCode} {body}");
+        }, TimeSpan.FromMinutes(2));
+
+        await Eventually.HoldsAsync("the grafana-panel target up in Prometheus", async () =>
+        {
+            var targets = (await stack.GetJsonAsync(stack.Url("PROMETHEUS_PORT", "/api/v1/targets?state=active")))
+                .GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+                .Where(t => t.GetProperty("labels").GetProperty("job").GetString() == "grafana-panel")
+                .Select(t => $"{t.GetProperty("health").GetString()} {t.GetProperty("lastError").GetString()}").ToList();
+            return (targets.Count == 1 && targets[0].StartsWith("up", StringComparison.Ordinal), string.Join("; ", targets));
+        }, TimeSpan.FromMinutes(2));
+    }
+}
