@@ -154,6 +154,12 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         // Without one-shot, a 1.41 daemon waits for a second reading and sends the first as precpu_stats, so one
         // request gives a CPU delta over about a second, as `docker stats --no-stream` shows it.
         var sample = await SampleStatsAsync(id, ct);
+        if (sample.CPUStats is not { SystemUsage: > 0 })
+        {
+            // A container that is not running gets an empty sample; a second one would be empty too.
+            return new ContainerStats(0, 0, null);
+        }
+
         if (StatsCalculation.HasPreviousReading(sample))
         {
             return ToStats(sample.PreCPUStats, sample);
