@@ -13,6 +13,12 @@ public sealed class DockerOptions : IValidatableObject
     /// <summary>Upper bound for one ordinary call to the daemon.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Upper bound for <c>GET /system/df</c>, which walks every volume and can take minutes on big ones;
+    /// the ordinary request timeout would cut it off.
+    /// </summary>
+    public TimeSpan DiskUsageTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often the engine's reachability and version are checked.</summary>
     public TimeSpan MonitorInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -25,10 +31,11 @@ public sealed class DockerOptions : IValidatableObject
                 [nameof(Endpoint)]);
         }
 
-        if (RequestTimeout <= TimeSpan.Zero || MonitorInterval <= TimeSpan.Zero)
+        if (RequestTimeout <= TimeSpan.Zero || MonitorInterval <= TimeSpan.Zero || DiskUsageTimeout <= TimeSpan.Zero)
         {
-            yield return new ValidationResult("Docker__RequestTimeout and Docker__MonitorInterval must be positive.",
-                [nameof(RequestTimeout), nameof(MonitorInterval)]);
+            yield return new ValidationResult(
+                "Docker__RequestTimeout, Docker__DiskUsageTimeout and Docker__MonitorInterval must be positive.",
+                [nameof(RequestTimeout), nameof(DiskUsageTimeout), nameof(MonitorInterval)]);
         }
     }
 }
