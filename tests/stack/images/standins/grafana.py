@@ -348,12 +348,11 @@ def make_handler(state, provisioned, database, metrics):
             ok = database.healthy()
             return self.send_json(200 if ok else 503, {"commit": "standin", "database": "ok" if ok else "failing", "version": VERSION})
 
-        def get_metrics(self):
+        def extra_metrics(self):
             with state.lock:
-                extra = [(("grafana_stat_total_users", ()), str(len(state.data["users"]))),
-                         (("grafana_stat_total_orgs", ()), str(len(state.data["orgs"]))),
-                         (("grafana_stat_totals_dashboard", ()), str(len(provisioned.dashboards)))]
-            return self.send_text(200, metrics.render(extra), "text/plain; version=0.0.4")
+                return [(("grafana_stat_total_users", ()), str(len(state.data["users"]))),
+                        (("grafana_stat_total_orgs", ()), str(len(state.data["orgs"]))),
+                        (("grafana_stat_totals_dashboard", ()), str(len(provisioned.dashboards)))]
 
         def root(self):
             self.send_response(302)

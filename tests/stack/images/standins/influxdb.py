@@ -106,8 +106,6 @@ def main(argv):
             return self.send_json(200, {"status": "ready", "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
                                         "up": f"{time.time() - started:.0f}s"})
 
-        def get_metrics(self):
-            return self.send_text(200, metrics.render(), "text/plain; version=0.0.4")
 
         def setup_allowed(self):
             return self.send_json(200, {"allowed": state["user"] is None})

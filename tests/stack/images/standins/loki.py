@@ -138,8 +138,6 @@ def main(argv):
                 return self.send_text(503, f"Ingester not ready: waiting for {READY_DELAY:.0f}s after being ready\n")
             return self.send_text(200, "ready\n")
 
-        def get_metrics(self):
-            return self.send_text(200, metrics.render(), "text/plain; version=0.0.4")
 
         def buildinfo(self):
             return self.send_json(200, {"version": VERSION, "revision": "standin", "branch": "standin"})

@@ -190,8 +190,6 @@ def main(argv):
                 return self.send_text(500, "Not ready: Unable to find any logs to tail. Please verify permissions, volumes, scrape_config, etc.\n")
             return self.send_text(200, "Ready\n")
 
-        def get_metrics(self):
-            return self.send_text(200, metrics.render(), "text/plain; version=0.0.4")
 
     PromtailHandler.metrics = metrics
     standin.serve_http(PromtailHandler, "0.0.0.0", standin.dig(config, "server", "http_listen_port", default=9080))

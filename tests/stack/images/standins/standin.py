@@ -240,6 +240,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._dispatch("DELETE")
 
+    def get_metrics(self):
+        return self.send_text(200, self.metrics.render(self.extra_metrics()), "text/plain; version=0.0.4")
+
+    def extra_metrics(self):
+        """Samples computed per scrape, as ((name, ((label, value), ...)), value) pairs."""
+        return ()
+
     def body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""

@@ -119,8 +119,6 @@ def main(argv):
                 return self.send_text(503, "Ingester not ready: waiting for ring\n")
             return self.send_text(200, "ready\n")
 
-        def get_metrics(self):
-            return self.send_text(200, metrics.render(), "text/plain; version=0.0.4")
 
         def echo(self):
             return self.send_text(200, "echo")
