@@ -20,6 +20,8 @@ FROM ${RUNTIME_IMAGE} AS runtime
 ARG APP_UID=1654
 WORKDIR /app
 COPY --from=build /app .
+# The backups volume is mounted here; it must belong to the app user or the first backup fails.
+RUN mkdir -p /backups && chown ${APP_UID}:${APP_UID} /backups
 ENV ASPNETCORE_HTTP_PORTS=8585 \
     DOTNET_RUNNING_IN_CONTAINER=true \
     Backups__Directory=/backups

@@ -29,6 +29,8 @@ public static class HealthExtensions
             ResponseWriter = WriteJsonAsync,
         }).AllowAnonymous();
 
+        // Created now so the stack gauges are on /metrics from the first scrape.
+        app.Services.GetRequiredService<GrafanaPanel.Web.Features.Stack.StackMetrics>();
         var token = app.Configuration["Metrics:BearerToken"];
         var metrics = app.MapMetrics("/metrics").AllowAnonymous();
         if (!string.IsNullOrEmpty(token))

@@ -17,6 +17,7 @@ public static class StackExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
         services.AddSingleton<StackMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StackMonitor>());
+        services.AddSingleton<StackMetrics>();
         services.AddScoped<IStackControl, StackControl>();
         services.AddScoped<StackLogs>();
     }
