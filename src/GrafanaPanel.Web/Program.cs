@@ -22,6 +22,12 @@ builder.AddPanelDocker();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Audit log of every action (who, when, what, outcome), its page and CSV export.
+builder.AddPanelAudit();
+
+// Health probes' history, kept across restarts.
+builder.AddPanelHealthHistory();
+
 // Health checks and Prometheus metrics.
 builder.AddPanelHealth();
 
