@@ -40,6 +40,7 @@ app.UsePanelPipeline();
 app.MapPanelHealth();
 app.MapPanelAccounts();
 app.MapPanelJobs();
+app.MapPanelAudit();
 app.MapPanelUi();
 
 await app.RunAsync();

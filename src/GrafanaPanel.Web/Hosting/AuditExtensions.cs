@@ -13,4 +13,10 @@ public static class AuditExtensions
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton<IAuditReader>(sp => sp.GetRequiredService<AuditLog>());
     }
+
+    public static void MapPanelAudit(this WebApplication app)
+    {
+        // Any signed-in role may read the log (see AuditPage); the handler re-checks the account against the database.
+        app.MapGet(AuditQuery.ExportPath, AuditCsvExport.ExportAsync).RequireAuthorization();
+    }
 }
