@@ -6,8 +6,11 @@ namespace GrafanaPanel.IntegrationTests.Stack;
 
 public sealed class HealthHistoryTests : IAsyncLifetime
 {
-    private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+    // The app's own monitor may probe and prune while a test runs: samples here are recent (well inside the
+    // retention it prunes to) and belong to services no real probe names. Whole seconds, as PostgreSQL keeps microseconds.
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(-12).ToUnixTimeSeconds());
 
+    private readonly string _prefix = $"test-{Guid.NewGuid():N}"[..13] + "-";
     private readonly PanelAppFactory _app = new();
 
     public async Task InitializeAsync()
@@ -26,16 +29,16 @@ public sealed class HealthHistoryTests : IAsyncLifetime
         var grafana = Enumerable.Range(0, 10).Select(i => Sample("grafana", Start.AddSeconds(10 * i), healthy: i != 7, latency: i)).ToList();
         await History.AppendAsync([.. grafana, Sample("loki", Start.AddSeconds(95), healthy: true, latency: 99)], CancellationToken.None);
 
-        var recent = await History.RecentAsync("grafana", Start.AddSeconds(20), max: 5, CancellationToken.None);
+        var recent = await History.RecentAsync(Service("grafana"), Start.AddSeconds(20), max: 5, CancellationToken.None);
 
         Assert.Equal([50, 60, 70, 80, 90], recent.Select(s => (int)(s.At - Start).TotalSeconds));
         Assert.Equal([5, 6, 7, 8, 9], recent.Select(s => s.LatencyMs));
-        Assert.All(recent, s => Assert.Equal("grafana", s.Service));
+        Assert.All(recent, s => Assert.Equal(Service("grafana"), s.Service));
         Assert.False(recent[2].Healthy);
         Assert.Equal("probe 7", recent[2].Message);
-        Assert.Equal(8, (await History.RecentAsync("grafana", Start.AddSeconds(20), max: 100, CancellationToken.None)).Count);
-        Assert.Empty(await History.RecentAsync("grafana", Start.AddSeconds(20), max: 0, CancellationToken.None));
-        Assert.Empty(await History.RecentAsync("tempo", Start, max: 10, CancellationToken.None));
+        Assert.Equal(8, (await History.RecentAsync(Service("grafana"), Start.AddSeconds(20), max: 100, CancellationToken.None)).Count);
+        Assert.Empty(await History.RecentAsync(Service("grafana"), Start.AddSeconds(20), max: 0, CancellationToken.None));
+        Assert.Empty(await History.RecentAsync(Service("tempo"), Start, max: 10, CancellationToken.None));
     }
 
     [Fact]
@@ -45,7 +48,7 @@ public sealed class HealthHistoryTests : IAsyncLifetime
         await History.AppendAsync([Sample("redis", plusTwo, healthy: true, latency: 3)], CancellationToken.None);
         await History.AppendAsync([], CancellationToken.None);
 
-        var sample = Assert.Single(await History.RecentAsync("redis", Start, 10, CancellationToken.None));
+        var sample = Assert.Single(await History.RecentAsync(Service("redis"), Start, 10, CancellationToken.None));
         Assert.Equal(plusTwo, sample.At);
     }
 
@@ -59,8 +62,8 @@ public sealed class HealthHistoryTests : IAsyncLifetime
         var deleted = await History.PruneAsync(Start.AddHours(3), CancellationToken.None);
 
         Assert.Equal(3, deleted);
-        Assert.Equal([Start.AddHours(4)], (await History.RecentAsync("grafana", Start, 10, CancellationToken.None)).Select(s => s.At));
-        Assert.Equal([Start.AddHours(3), Start.AddHours(5)], (await History.RecentAsync("loki", Start, 10, CancellationToken.None)).Select(s => s.At));
+        Assert.Equal([Start.AddHours(4)], (await History.RecentAsync(Service("grafana"), Start, 10, CancellationToken.None)).Select(s => s.At));
+        Assert.Equal([Start.AddHours(3), Start.AddHours(5)], (await History.RecentAsync(Service("loki"), Start, 10, CancellationToken.None)).Select(s => s.At));
         Assert.Equal(0, await History.PruneAsync(Start.AddHours(3), CancellationToken.None));
     }
 
@@ -82,7 +85,7 @@ public sealed class HealthHistoryTests : IAsyncLifetime
             await using var second = new PanelAppFactory { Database = database };
             await ((IAsyncLifetime)second).InitializeAsync();
             await second.WaitUntilDatabaseReadyAsync();
-            var recent = await second.Services.GetRequiredService<IHealthHistory>().RecentAsync("prometheus", Start, 10, CancellationToken.None);
+            var recent = await second.Services.GetRequiredService<IHealthHistory>().RecentAsync(Service("prometheus"), Start, 10, CancellationToken.None);
 
             Assert.Equal([(true, 12), (false, 3000)], recent.Select(s => (s.Healthy, s.LatencyMs)));
         }
@@ -92,6 +95,8 @@ public sealed class HealthHistoryTests : IAsyncLifetime
         }
     }
 
-    private static ProbeSample Sample(string service, DateTimeOffset at, bool healthy, int latency) =>
-        new(service, at, healthy, latency, $"probe {latency}");
+    private string Service(string name) => _prefix + name;
+
+    private ProbeSample Sample(string service, DateTimeOffset at, bool healthy, int latency) =>
+        new(Service(service), at, healthy, latency, $"probe {latency}");
 }
