@@ -25,6 +25,12 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Audit log of every action (who, when, what, outcome), its page and CSV export.
+builder.AddPanelAudit();
+
+// Health probes' history, kept across restarts.
+builder.AddPanelHealthHistory();
+
 // Health checks and Prometheus metrics.
 builder.AddPanelHealth();
 
@@ -38,6 +44,7 @@ app.MapPanelHealth();
 app.MapPanelAccounts();
 app.MapPanelJobs();
 app.MapPanelStack();
+app.MapPanelAudit();
 app.MapPanelUi();
 
 await app.RunAsync();

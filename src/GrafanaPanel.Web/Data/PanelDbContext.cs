@@ -1,3 +1,5 @@
+using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -8,6 +10,10 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     : IdentityDbContext<PanelUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

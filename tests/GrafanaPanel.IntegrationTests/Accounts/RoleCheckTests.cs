@@ -1,8 +1,6 @@
-using System.Security.Claims;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,8 +20,8 @@ public sealed class RoleCheckTests : IAsyncLifetime
         await _app.WaitUntilDatabaseReadyAsync();
         using var scope = _app.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
-        var user = await CreateAsync(users, "instructor@panel.test", PanelRoles.Instructor);
-        var principal = await PrincipalAsync(scope, user);
+        var user = await TestAccounts.CreateAsync(scope.ServiceProvider, "instructor@panel.test", PanelRoles.Instructor);
+        var principal = await TestAccounts.PrincipalAsync(scope.ServiceProvider, user);
         var gate = scope.ServiceProvider.GetRequiredService<RoleGate>();
         await gate.RequireAsync(principal, PanelRoles.Instructor);
 
@@ -42,8 +40,8 @@ public sealed class RoleCheckTests : IAsyncLifetime
         await _app.WaitUntilDatabaseReadyAsync();
         using var scope = _app.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
-        var user = await CreateAsync(users, "second-admin@panel.test", PanelRoles.Admin);
-        var principal = await PrincipalAsync(scope, user);
+        var user = await TestAccounts.CreateAsync(scope.ServiceProvider, "second-admin@panel.test", PanelRoles.Admin);
+        var principal = await TestAccounts.PrincipalAsync(scope.ServiceProvider, user);
 
         await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
 
@@ -58,8 +56,8 @@ public sealed class RoleCheckTests : IAsyncLifetime
         await _app.WaitUntilDatabaseReadyAsync();
         using var scope = _app.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
-        var viewer = await CreateAsync(users, "viewer@panel.test", PanelRoles.Viewer);
-        var admin = new UserAdministration(users, new RoleGate(users, new FixedAuthenticationState(await PrincipalAsync(scope, viewer))));
+        var viewer = await TestAccounts.CreateAsync(scope.ServiceProvider, "viewer@panel.test", PanelRoles.Viewer);
+        var admin = TestAccounts.AdministrationFor(scope.ServiceProvider, await TestAccounts.PrincipalAsync(scope.ServiceProvider, viewer));
 
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => admin.CreateAsync("new@panel.test", "Brand-New-Pass-1", PanelRoles.Admin));
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => admin.SetRoleAsync(viewer.Id, PanelRoles.Admin));
@@ -75,7 +73,7 @@ public sealed class RoleCheckTests : IAsyncLifetime
         using var scope = _app.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
         var adminUser = (await users.FindByEmailAsync(PanelAppFactory.AdminEmail))!;
-        var admin = new UserAdministration(users, new RoleGate(users, new FixedAuthenticationState(await PrincipalAsync(scope, adminUser))));
+        var admin = TestAccounts.AdministrationFor(scope.ServiceProvider, await TestAccounts.PrincipalAsync(scope.ServiceProvider, adminUser));
 
         await admin.CreateAsync("made@panel.test", "Made-By-Admin-1", PanelRoles.Instructor);
         var weak = await Assert.ThrowsAsync<AccountChangeException>(() => admin.CreateAsync("weak@panel.test", "short", PanelRoles.Viewer));
@@ -87,21 +85,5 @@ public sealed class RoleCheckTests : IAsyncLifetime
         Assert.Contains(listed, u => u.Email == "made@panel.test" && u.Role == PanelRoles.Instructor);
         Assert.DoesNotContain(listed, u => u.Email == "weak@panel.test");
         Assert.True(await users.IsInRoleAsync(adminUser, PanelRoles.Admin));
-    }
-
-    private static async Task<PanelUser> CreateAsync(UserManager<PanelUser> users, string email, string role)
-    {
-        var user = new PanelUser { UserName = email, Email = email, EmailConfirmed = true };
-        Assert.True((await users.CreateAsync(user, "Some-Password-123")).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
-        return user;
-    }
-
-    private static async Task<ClaimsPrincipal> PrincipalAsync(IServiceScope scope, PanelUser user) =>
-        await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<PanelUser>>().CreateAsync(user);
-
-    private sealed class FixedAuthenticationState(ClaimsPrincipal principal) : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(principal));
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using GrafanaPanel.IntegrationTests.Infrastructure;
-using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -103,10 +102,7 @@ public sealed class EndpointSecurityTests : IAsyncLifetime
     private async Task CreateUserAsync(string email, string password, string role)
     {
         using var scope = _app.Services.CreateScope();
-        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<PanelUser>>();
-        var user = new PanelUser { UserName = email, Email = email, EmailConfirmed = true };
-        Assert.True((await users.CreateAsync(user, password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
+        await TestAccounts.CreateAsync(scope.ServiceProvider, email, role, password);
     }
 
     private IEnumerable<(RouteEndpoint Endpoint, string Route)> RoutedEndpoints() =>

@@ -28,6 +28,12 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>
+    /// Run on this existing database (a test's own, e.g. to start a second instance after the first stopped)
+    /// instead of a fresh one; it is left in place on dispose.
+    /// </summary>
+    public string? Database { get; init; }
+
     /// <summary>Set before the host starts: another setting, or null to remove one.</summary>
     public PanelAppFactory With(string key, string? value)
     {
@@ -43,7 +49,7 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        ConnectionString = await TestPostgres.CreateDatabaseAsync();
+        ConnectionString = Database ?? await TestPostgres.CreateDatabaseAsync();
         if (RealPort)
         {
             UseKestrel(0);
@@ -119,7 +125,7 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
-        if (ConnectionString.Length > 0)
+        if (ConnectionString.Length > 0 && Database is null)
         {
             await TestPostgres.DropDatabaseAsync(ConnectionString);
         }

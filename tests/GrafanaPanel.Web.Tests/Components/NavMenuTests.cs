@@ -29,4 +29,27 @@ public sealed class NavMenuTests : PanelTestContext
         Assert.Empty(menu.FindAll("[data-test=nav-jobs]"));
         Assert.Contains("Overview", menu.Markup);
     }
+
+    [Theory]
+    [InlineData(PanelRoles.Admin)]
+    [InlineData(PanelRoles.Instructor)]
+    [InlineData(PanelRoles.Viewer)]
+    public void Every_signed_in_role_sees_the_audit_log(string role)
+    {
+        AddAuthorization().SetAuthorized("someone@panel.test").SetRoles(role);
+
+        var menu = Render<NavMenu>();
+
+        Assert.Equal("audit", menu.Find("[data-test=nav-audit]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void No_one_signed_out_sees_the_audit_log()
+    {
+        AddAuthorization().SetNotAuthorized();
+
+        var menu = Render<NavMenu>();
+
+        Assert.Empty(menu.FindAll("[data-test=nav-audit]"));
+    }
 }

@@ -52,6 +52,29 @@ public sealed class RoleGate(UserManager<PanelUser> users, AuthenticationStatePr
         return user;
     }
 
+    /// <summary>
+    /// The name the current user signed in with (their e-mail), from the session alone: for the audit log of
+    /// an action that was refused before the user was looked up.
+    /// </summary>
+    public async Task<string> CurrentUserNameAsync()
+    {
+        if (authState is null)
+        {
+            return "unknown";
+        }
+
+        try
+        {
+            var state = await authState.GetAuthenticationStateAsync();
+            return state.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous";
+        }
+        catch (InvalidOperationException)
+        {
+            // Outside a circuit the provider has no state; the caller is recording a failure and must not fail here.
+            return "unknown";
+        }
+    }
+
     public static string HighestRole(IEnumerable<string> roles) =>
         roles.OrderByDescending(PanelRoles.Rank).FirstOrDefault() ?? "none";
 }

@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Audit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,8 +10,11 @@ public sealed record UserSummary(string Id, string Email, string Role, bool IsLo
 /// <summary>Thrown when an account change is refused; the message says what to do.</summary>
 public sealed class AccountChangeException(string message) : Exception(message);
 
-/// <summary>The Admin page's operations. Every one checks the acting user's role on the server first.</summary>
-public sealed class UserAdministration(UserManager<PanelUser> users, RoleGate gate)
+/// <summary>
+/// The Admin page's operations. Every one checks the acting user's role on the server first, and every change
+/// (done or refused) is recorded in the audit log.
+/// </summary>
+public sealed class UserAdministration(UserManager<PanelUser> users, RoleGate gate, IAuditLog audit)
 {
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken ct = default)
     {
@@ -27,76 +31,105 @@ public sealed class UserAdministration(UserManager<PanelUser> users, RoleGate ga
         return result;
     }
 
-    public async Task CreateAsync(string email, string password, string role, CancellationToken ct = default)
-    {
-        await gate.RequireAsync(PanelRoles.Admin, ct);
-        RequireKnownRole(role);
-        if (string.IsNullOrWhiteSpace(email))
+    public async Task CreateAsync(string email, string password, string role, CancellationToken ct = default) =>
+        await AuditedAsync(AuditActions.UserCreate, $"{email?.Trim()} as {role}", async _ =>
         {
-            throw new AccountChangeException("An e-mail address is required.");
+            RequireKnownRole(role);
+            if (string.IsNullOrWhiteSpace(email))
+            {
+                throw new AccountChangeException("An e-mail address is required.");
+            }
+
+            if (await users.FindByEmailAsync(email) is not null)
+            {
+                throw new AccountChangeException($"A user with the e-mail {email} exists already.");
+            }
+
+            var user = new PanelUser { UserName = email.Trim(), Email = email.Trim(), EmailConfirmed = true };
+            Check(await users.CreateAsync(user, password));
+            Check(await users.AddToRoleAsync(user, role));
+        }, ct);
+
+    public async Task SetRoleAsync(string userId, string role, CancellationToken ct = default) =>
+        await AuditedAsync(AuditActions.UserSetRole, $"{await DescribeUserAsync(userId)} as {role}", async _ =>
+        {
+            RequireKnownRole(role);
+            var user = await FindAsync(userId);
+            var current = await users.GetRolesAsync(user);
+            if (current.Contains(PanelRoles.Admin) && role != PanelRoles.Admin)
+            {
+                await RefuseIfLastAdminAsync(user, "demote");
+            }
+
+            Check(await users.RemoveFromRolesAsync(user, current));
+            Check(await users.AddToRoleAsync(user, role));
+            // A new stamp invalidates the user's cookie at the next validation, so open sessions pick up the change.
+            await users.UpdateSecurityStampAsync(user);
+        }, ct);
+
+    public async Task LockAsync(string userId, CancellationToken ct = default) =>
+        await AuditedAsync(AuditActions.UserLock, await DescribeUserAsync(userId), async actor =>
+        {
+            var user = await FindAsync(userId);
+            if (user.Id == actor.Id)
+            {
+                throw new AccountChangeException("You cannot lock your own account.");
+            }
+
+            if ((await users.GetRolesAsync(user)).Contains(PanelRoles.Admin))
+            {
+                await RefuseIfLastAdminAsync(user, "lock");
+            }
+
+            Check(await users.SetLockoutEnabledAsync(user, true));
+            Check(await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue));
+            await users.UpdateSecurityStampAsync(user);
+        }, ct);
+
+    public async Task UnlockAsync(string userId, CancellationToken ct = default) =>
+        await AuditedAsync(AuditActions.UserUnlock, await DescribeUserAsync(userId), async _ =>
+        {
+            var user = await FindAsync(userId);
+            Check(await users.SetLockoutEndDateAsync(user, null));
+            Check(await users.ResetAccessFailedCountAsync(user));
+        }, ct);
+
+    public async Task ResetPasswordAsync(string userId, string newPassword, CancellationToken ct = default) =>
+        await AuditedAsync(AuditActions.UserResetPassword, await DescribeUserAsync(userId), async _ =>
+        {
+            var user = await FindAsync(userId);
+            var token = await users.GeneratePasswordResetTokenAsync(user);
+            Check(await users.ResetPasswordAsync(user, token, newPassword));
+        }, ct);
+
+    /// <summary>
+    /// Checks that the acting user is an Admin now, runs the change, and records it in the audit log with the
+    /// actor's e-mail: done, or refused/failed with the message the user sees. The exception still reaches the caller.
+    /// </summary>
+    private async Task AuditedAsync(string action, string target, Func<PanelUser, Task> change, CancellationToken ct)
+    {
+        PanelUser? actor = null;
+        try
+        {
+            actor = await gate.RequireAsync(PanelRoles.Admin, ct);
+            await change(actor);
+        }
+        catch (Exception ex)
+        {
+            var who = actor is null ? await gate.CurrentUserNameAsync() : NameOf(actor);
+            // Not the caller's token: a cancelled request must still leave its trace.
+            await audit.RecordAsync(new AuditRecord(who, action, target, Succeeded: false, ex.Message), CancellationToken.None);
+            throw;
         }
 
-        if (await users.FindByEmailAsync(email) is not null)
-        {
-            throw new AccountChangeException($"A user with the e-mail {email} exists already.");
-        }
-
-        var user = new PanelUser { UserName = email.Trim(), Email = email.Trim(), EmailConfirmed = true };
-        Check(await users.CreateAsync(user, password));
-        Check(await users.AddToRoleAsync(user, role));
+        await audit.RecordAsync(new AuditRecord(NameOf(actor), action, target, Succeeded: true), CancellationToken.None);
     }
 
-    public async Task SetRoleAsync(string userId, string role, CancellationToken ct = default)
-    {
-        await gate.RequireAsync(PanelRoles.Admin, ct);
-        RequireKnownRole(role);
-        var user = await FindAsync(userId);
-        var current = await users.GetRolesAsync(user);
-        if (current.Contains(PanelRoles.Admin) && role != PanelRoles.Admin)
-        {
-            await RefuseIfLastAdminAsync(user, "demote");
-        }
+    /// <summary>The e-mail of the user an action is about, for the audit log; the id when there is no such user.</summary>
+    private async Task<string> DescribeUserAsync(string userId) =>
+        (await users.FindByIdAsync(userId)) is { } user ? NameOf(user) : $"user id {userId}";
 
-        Check(await users.RemoveFromRolesAsync(user, current));
-        Check(await users.AddToRoleAsync(user, role));
-        // A new stamp invalidates the user's cookie at the next validation, so open sessions pick up the change.
-        await users.UpdateSecurityStampAsync(user);
-    }
-
-    public async Task LockAsync(string userId, CancellationToken ct = default)
-    {
-        var actor = await gate.RequireAsync(PanelRoles.Admin, ct);
-        var user = await FindAsync(userId);
-        if (user.Id == actor.Id)
-        {
-            throw new AccountChangeException("You cannot lock your own account.");
-        }
-
-        if ((await users.GetRolesAsync(user)).Contains(PanelRoles.Admin))
-        {
-            await RefuseIfLastAdminAsync(user, "lock");
-        }
-
-        Check(await users.SetLockoutEnabledAsync(user, true));
-        Check(await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue));
-        await users.UpdateSecurityStampAsync(user);
-    }
-
-    public async Task UnlockAsync(string userId, CancellationToken ct = default)
-    {
-        await gate.RequireAsync(PanelRoles.Admin, ct);
-        var user = await FindAsync(userId);
-        Check(await users.SetLockoutEndDateAsync(user, null));
-        Check(await users.ResetAccessFailedCountAsync(user));
-    }
-
-    public async Task ResetPasswordAsync(string userId, string newPassword, CancellationToken ct = default)
-    {
-        await gate.RequireAsync(PanelRoles.Admin, ct);
-        var user = await FindAsync(userId);
-        var token = await users.GeneratePasswordResetTokenAsync(user);
-        Check(await users.ResetPasswordAsync(user, token, newPassword));
-    }
+    private static string NameOf(PanelUser user) => user.Email ?? user.UserName ?? user.Id;
 
     private async Task<PanelUser> FindAsync(string userId) =>
         await users.FindByIdAsync(userId) ?? throw new AccountChangeException("That user does not exist any more. Reload the list.");

@@ -1,0 +1,14 @@
+namespace GrafanaPanel.Web.Features.Audit;
+
+/// <summary>
+/// The action names recorded in the audit log, <c>noun.verb</c>, in one place so that every feature
+/// names its actions the same way and the page's action filter finds them.
+/// </summary>
+public static class AuditActions
+{
+    public const string UserCreate = "user.create";
+    public const string UserSetRole = "user.set-role";
+    public const string UserLock = "user.lock";
+    public const string UserUnlock = "user.unlock";
+    public const string UserResetPassword = "user.reset-password";
+}

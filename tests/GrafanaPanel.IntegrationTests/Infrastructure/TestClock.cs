@@ -1,0 +1,9 @@
+namespace GrafanaPanel.IntegrationTests.Infrastructure;
+
+/// <summary>A clock that stands still until the test moves it.</summary>
+public sealed class TestClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now.ToUniversalTime();
+}
