@@ -11,4 +11,10 @@ public static class AuditActions
     public const string UserLock = "user.lock";
     public const string UserUnlock = "user.unlock";
     public const string UserResetPassword = "user.reset-password";
+
+    /// <summary><c>service.start</c>, <c>service.stop</c>, <c>service.restart</c>.</summary>
+    public static string Service(string verb) => $"service.{verb}";
+
+    /// <summary><c>stack.start</c>, <c>stack.stop</c>, <c>stack.restart</c> (the whole stack).</summary>
+    public static string Stack(string verb) => $"stack.{verb}";
 }
