@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -14,6 +15,10 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();
+
+    public DbSet<BackupSet> BackupSets => Set<BackupSet>();
+
+    public DbSet<BackupSchedule> BackupSchedules => Set<BackupSchedule>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
