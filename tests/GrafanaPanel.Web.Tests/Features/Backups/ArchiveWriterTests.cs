@@ -65,6 +65,30 @@ public sealed class ArchiveWriterTests
     }
 
     [Fact]
+    public async Task A_volume_that_a_restore_would_refuse_is_still_backed_up_and_the_problem_reported()
+    {
+        using var folder = new TempFolder();
+        var tar = new TarBuilder().File("data/a").Special(TarEntryType.Fifo, "data/run/pipe").File("data/z").Build();
+
+        var result = await ArchiveWriter.WriteAsync(new MemoryStream(tar), folder.Combine("data.tar.zst"), new ArchiveWriteOptions(), CancellationToken.None);
+
+        Assert.Equal(4, result.EntryCount);
+        Assert.NotNull(result.RestoreProblem);
+        Assert.Contains("data/run/pipe", result.RestoreProblem);
+        Assert.Contains("Fifo", result.RestoreProblem);
+    }
+
+    [Fact]
+    public async Task A_restorable_volume_has_no_restore_problem()
+    {
+        using var folder = new TempFolder();
+
+        var result = await ArchiveWriter.WriteAsync(new MemoryStream(RichTar()), folder.Combine("data.tar.zst"), new ArchiveWriteOptions(), CancellationToken.None);
+
+        Assert.Null(result.RestoreProblem);
+    }
+
+    [Fact]
     public async Task Docker_s_archive_of_an_empty_volume_is_written_as_one_entry()
     {
         using var folder = new TempFolder();
@@ -72,7 +96,7 @@ public sealed class ArchiveWriterTests
 
         var result = await ArchiveWriter.WriteAsync(new MemoryStream(tar), folder.Combine("p.tar.zst"), new ArchiveWriteOptions(), CancellationToken.None);
 
-        Assert.Equal((1, 1536L, "prometheus-data"), (result.EntryCount, result.TarBytes, result.RootName));
+        Assert.Equal((1, 1536L, "prometheus-data", null), (result.EntryCount, result.TarBytes, result.RootName, result.RestoreProblem));
     }
 
     [Fact]

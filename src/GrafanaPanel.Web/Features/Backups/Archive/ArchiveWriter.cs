@@ -27,6 +27,9 @@ public sealed record ArchiveWriteOptions
 /// <param name="CompressedBytes">Size of the file.</param>
 /// <param name="EntryCount">Tar entries, the root folder included.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
+/// <param name="RestoreProblem">Null when every entry passes the restore rules of <see cref="TarSafetyValidator"/>;
+/// otherwise why a restore of this archive would be refused (e.g. the volume holds a FIFO), so the backup job can
+/// say so now instead of at restore time.</param>
 public sealed record ArchiveWriteResult(
     string Path,
     ArchiveCompression Compression,
@@ -35,7 +38,8 @@ public sealed record ArchiveWriteResult(
     long CompressedBytes,
     int EntryCount,
     string Sha256,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    string? RestoreProblem);
 
 /// <summary>
 /// Streams a volume's tar (as Docker's <c>GET /containers/{id}/archive</c> returns it) into a compressed archive
@@ -61,6 +65,9 @@ public static class ArchiveWriter
         using var hashing = new HashingStream(file, leaveOpen: true);
         var compressor = options.Compression.OpenCompressor(hashing, options.ZstdLevel);
         var entries = 0;
+        // The same entry rules a restore applies, so a backup that could never be restored is known at once.
+        var rules = new TarEntryRules(new TarSafetyOptions { MaxTarBytes = long.MaxValue, AllowEmptyVolume = true });
+        string? restoreProblem = null;
         var reported = 0L;
         string? rootName = null;
         TarFlowStream? flow = null;
@@ -82,8 +89,11 @@ public static class ArchiveWriter
                 {
                     rootName ??= entry.Name.Split('/')[0];
                     entries++;
+                    restoreProblem ??= RestoreProblem(() => rules.Check(entry));
                 }
             }
+
+            restoreProblem ??= RestoreProblem(rules.Complete);
 
             // The reader stops at the end-of-archive marker; the rest of the stream (the second zero block and any
             // padding) still belongs in the file, so that it is the daemon's tar byte for byte.
@@ -104,7 +114,21 @@ public static class ArchiveWriter
 
         options.Progress?.Report(new ArchiveProgress(flow.SourceBytes, hashing.Bytes, entries));
         return new ArchiveWriteResult(
-            path, options.Compression, rootName, flow.SourceBytes, hashing.Bytes, entries, hashing.Sha256Hex(), stopwatch.Elapsed);
+            path, options.Compression, rootName, flow.SourceBytes, hashing.Bytes, entries, hashing.Sha256Hex(), stopwatch.Elapsed,
+            restoreProblem);
+    }
+
+    private static string? RestoreProblem(Action check)
+    {
+        try
+        {
+            check();
+            return null;
+        }
+        catch (UnsafeArchiveException e)
+        {
+            return e.Message;
+        }
     }
 
     private static void DisposeQuietly(Stream compressor)
