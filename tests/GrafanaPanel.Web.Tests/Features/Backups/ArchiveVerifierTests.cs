@@ -11,9 +11,11 @@ public sealed class ArchiveVerifierTests
         // The archive's tar is also unsafe: if entries were read first, the refusal would name /etc/cron.d/x.
         var (manifest, volume) = await WriteSetAsync(folder, new TarBuilder().File("data/ok").File("/etc/cron.d/x").Build());
         var path = folder.Combine(volume.ArchiveFile);
-        var bytes = await File.ReadAllBytesAsync(path);
-        bytes[bytes.Length / 2] ^= 0x01;
-        await File.WriteAllBytesAsync(path, bytes);
+        await RewriteAsync(path, bytes =>
+        {
+            bytes[bytes.Length / 2] ^= 0x01;
+            return bytes;
+        });
 
         var refusal = await Assert.ThrowsAsync<ArchiveIntegrityException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None));
 
@@ -27,8 +29,7 @@ public sealed class ArchiveVerifierTests
         using var folder = new TempFolder();
         var (manifest, volume) = await WriteSetAsync(folder, new TarBuilder().File("/etc/cron.d/x").Build());
         var path = folder.Combine(volume.ArchiveFile);
-        var bytes = await File.ReadAllBytesAsync(path);
-        await File.WriteAllBytesAsync(path, bytes[..^10]);
+        await RewriteAsync(path, bytes => bytes[..^10]);
 
         var refusal = await Assert.ThrowsAsync<ArchiveIntegrityException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None));
 
@@ -41,7 +42,7 @@ public sealed class ArchiveVerifierTests
         using var folder = new TempFolder();
         var (_, volume) = await WriteSetAsync(folder, ArchiveWriterTests.RichTar());
         var path = folder.Combine(volume.ArchiveFile);
-        await File.WriteAllBytesAsync(path, (await File.ReadAllBytesAsync(path))[..^1]);
+        await RewriteAsync(path, bytes => bytes[..^1]);
 
         var refusal = await Assert.ThrowsAsync<ArchiveIntegrityException>(() => ArchiveVerifier.VerifyHashAsync(path, volume.Sha256, null, CancellationToken.None));
 
@@ -137,6 +138,9 @@ public sealed class ArchiveVerifierTests
 
         Assert.Equal(1, summary.EntryCount);
     }
+
+    private static async Task RewriteAsync(string path, Func<byte[], byte[]> change) =>
+        await File.WriteAllBytesAsync(path, change(await File.ReadAllBytesAsync(path)));
 
     /// <summary>Writes the tar as a one-volume set (archive and manifest) the way a backup job would.</summary>
     internal static async Task<(BackupManifest Manifest, ManifestVolume Volume)> WriteSetAsync(

@@ -59,6 +59,7 @@ public static class TarSafetyValidator
 {
     private const int ChunkSize = 256 * 1024;
     private const int BlockSize = 512;
+    private const string NoEntries = "the archive has no entries, not even the volume's root folder that Docker always writes.";
     private const string NoEndMarker = "the tar has no end-of-archive marker (two zero blocks): it was cut off after this entry.";
 
     public static async Task<TarSummary> ValidateAsync(Stream tar, TarSafetyOptions options, CancellationToken ct)
@@ -104,7 +105,7 @@ public static class TarSafetyValidator
             // The reader looked for another header and found the end of the stream (an unseekable stream ends
             // the reader with this exception rather than with null).
             throw current is null
-                ? new UnsafeArchiveException(TarRule.Empty, null, "the archive has no entries, not even the volume's root folder that Docker always writes.", e)
+                ? new UnsafeArchiveException(TarRule.Empty, null, NoEntries, e)
                 : new UnsafeArchiveException(TarRule.Truncated, current, NoEndMarker, e);
         }
         catch (EndOfStreamException e)
@@ -132,8 +133,7 @@ public static class TarSafetyValidator
 
         if (rules.RootName is null)
         {
-            throw new UnsafeArchiveException(TarRule.Empty, null,
-                "the archive has no entries, not even the volume's root folder that Docker always writes.");
+            throw new UnsafeArchiveException(TarRule.Empty, null, NoEntries);
         }
 
         if (flow.Consumed - dataEnd < 2 * BlockSize)
