@@ -159,6 +159,22 @@ public sealed class ArchiveWriterTests
         Assert.Empty(folder.Files());
     }
 
+    [Theory]
+    [InlineData(512)] // one of the two zero blocks of the end-of-archive marker
+    [InlineData(1024)] // right after the last entry
+    [InlineData(1500)] // inside the last entry's data
+    public async Task A_daemon_stream_that_ends_early_fails_and_leaves_nothing(int missingBytes)
+    {
+        using var folder = new TempFolder();
+        var tar = new TarBuilder(format: TarEntryFormat.Ustar).File("data/a", new byte[1024]).Build();
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() =>
+            ArchiveWriter.WriteAsync(new MemoryStream(tar[..^missingBytes]), folder.Combine("data.tar.zst"), new ArchiveWriteOptions(), CancellationToken.None));
+
+        Assert.True(failure is EndOfStreamException or InvalidDataException, failure.ToString());
+        Assert.Empty(folder.Files());
+    }
+
     [Fact]
     public async Task An_empty_stream_fails_because_docker_always_writes_the_root_folder()
     {

@@ -70,6 +70,7 @@ public static class ArchiveWriter
         string? restoreProblem = null;
         var reported = 0L;
         string? rootName = null;
+        var dataEnd = 0L;
         TarFlowStream? flow = null;
         flow = new TarFlowStream(tar, ChunkSize, chunk =>
         {
@@ -89,6 +90,7 @@ public static class ArchiveWriter
                 {
                     rootName ??= entry.Name.Split('/')[0];
                     entries++;
+                    dataEnd = flow.Consumed + (entry.Length + 511) / 512 * 512;
                     restoreProblem ??= RestoreProblem(() => rules.Check(entry));
                 }
             }
@@ -110,6 +112,13 @@ public static class ArchiveWriter
         {
             // Docker's archive of a folder always has the folder itself as its first entry, even when it is empty.
             throw new InvalidDataException("The tar stream has no entries, not even the volume's root folder.");
+        }
+
+        if (flow.Consumed - dataEnd < 1024)
+        {
+            // A daemon that dies mid-stream can end the response cleanly between two blocks; without its two zero
+            // blocks the tar is cut off, and a restore would refuse it.
+            throw new InvalidDataException("The tar stream ended without its end-of-archive marker: it was cut off.");
         }
 
         options.Progress?.Report(new ArchiveProgress(flow.SourceBytes, hashing.Bytes, entries));
