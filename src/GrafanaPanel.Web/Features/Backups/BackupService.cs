@@ -358,6 +358,8 @@ public sealed partial class BackupService(
 
         try
         {
+            // The context lives as long as the circuit; jobs change sets behind it, so every action reads afresh.
+            db.ChangeTracker.Clear();
             var result = await work(user);
             await audit.RecordAsync(new AuditRecord(user, action, target, true), CancellationToken.None);
             return result;
