@@ -30,6 +30,11 @@ public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOpti
             throw new BackupImportRefusedException("Send multipart/form-data with a 'manifest' part (manifest.json) and one part per archive file.");
         }
 
+        if (request.ContentLength == 0)
+        {
+            throw new BackupImportRefusedException("The upload is empty (0 bytes).");
+        }
+
         if (request.ContentLength > limit + 64 * 1024)
         {
             throw new BackupImportRefusedException($"The upload is {request.ContentLength} bytes; the limit (Backups:ImportMaxBytes) is {limit}.");
