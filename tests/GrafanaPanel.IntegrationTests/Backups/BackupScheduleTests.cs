@@ -140,6 +140,29 @@ public sealed class BackupScheduleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_delivery_of_a_running_scheduled_or_manual_backup_copies_nothing_again()
+    {
+        _app.Runner.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        using var _ = scope;
+        var schedule = await service.CreateScheduleAsync(Nightly());
+        await service.RunScheduleNowAsync(schedule);
+        var running = await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.Where(s => s.ScheduleId == schedule).ToListAsync()),
+            s => s.Count == 1 && _app.Runner.Backups.Count == 1, Wait, "a running scheduled set");
+
+        using (var jobScope = _app.Services.CreateScope())
+        {
+            await jobScope.ServiceProvider.GetRequiredService<ScheduledBackupJob>().RunAsync(schedule, CancellationToken.None);
+            await jobScope.ServiceProvider.GetRequiredService<BackupJob>().RunAsync(running[0].Id, CancellationToken.None);
+        }
+
+        Assert.Single(_app.Runner.Backups);
+        Assert.Equal(1, await _app.DbAsync(db => db.BackupSets.CountAsync()));
+        _app.Runner.Hold.SetResult();
+        await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.SingleAsync()), s => s.Status == BackupSetStatus.Completed, Wait, "completed");
+    }
+
+    [Fact]
     public async Task A_rescan_imports_an_unknown_folder_and_flags_missing_and_corrupt_sets()
     {
         var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using GrafanaPanel.Web.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -11,6 +12,10 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 public sealed class BackupJob(
     PanelDbContext db, IBackupRunner runner, BackupProgressHub progress, BackupMetrics metrics, TimeProvider time, ILogger<BackupJob> logger)
 {
+    // Sets being copied by this process. Hangfire may hand out a job again while it still runs (a long backup past
+    // the storage's invisibility timeout); the second delivery must not copy the same set again.
+    private static readonly ConcurrentDictionary<Guid, byte> InProgress = new();
+
     // No automatic retry: a retry would copy the volumes again (pausing the lab again) under the same set id, and
     // the set has already been marked Failed with the reason; the user starts a new backup instead.
     [AutomaticRetry(Attempts = 0)]
@@ -24,6 +29,25 @@ public sealed class BackupJob(
             return;
         }
 
+        if (!InProgress.TryAdd(setId, 0))
+        {
+            logger.LogInformation("Backup set {SetId} is already being copied by this process; duplicate delivery ignored", setId);
+            return;
+        }
+
+        try
+        {
+            await RunClaimedAsync(set, ct);
+        }
+        finally
+        {
+            InProgress.TryRemove(setId, out _);
+        }
+    }
+
+    private async Task RunClaimedAsync(BackupSet set, CancellationToken ct)
+    {
+        var setId = set.Id;
         var request = new BackupRequest(setId, [.. set.Volumes.Select(v => v.VolumeName)], set.Mode,
             BackupFolders.CompressionOf(set.Compression), BackupFolders.TriggerOf(set.Trigger));
         try

@@ -19,6 +19,14 @@ public sealed class ScheduledBackupJob(
             return;
         }
 
+        // A second delivery of the same run (or a run-now while the schedule is busy) does not start a second copy.
+        // Sets left Running by a killed process were marked Failed at start-up, so they do not block.
+        if (await db.BackupSets.AnyAsync(s => s.ScheduleId == scheduleId && s.Status == BackupSetStatus.Running, ct))
+        {
+            logger.LogInformation("Schedule {Name} already has a backup running; this run is skipped", schedule.Name);
+            return;
+        }
+
         var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, "schedule", $"schedule:{schedule.Name}", schedule.Id);
         db.BackupSets.Add(set);
         await db.SaveChangesAsync(ct);
