@@ -8,33 +8,22 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.IntegrationTests.Backups;
 
-public sealed class BackupEndpointTests : IAsyncLifetime
+public sealed class BackupEndpointTests : BackupAppTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
-    private readonly BackupAppFactory _app = new();
-
-    public async Task InitializeAsync()
-    {
-        await _app.InitializeAsync();
-        await _app.ReadyAsync();
-    }
-
-    public Task DisposeAsync() => _app.DisposeAllAsync();
-
     private async Task<HttpClient> ClientAsync(string role)
     {
         var email = $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@panel.test";
-        await TestAccounts.CreateAsync(_app.Services, email, role);
-        return await _app.CreateSignedInClientAsync(email, TestAccounts.Password);
+        await TestAccounts.CreateAsync(App.Services, email, role);
+        return await App.CreateSignedInClientAsync(email, TestAccounts.Password);
     }
 
     [Fact]
     public async Task Download_streams_the_archive_to_an_instructor_and_refuses_a_viewer_and_an_anonymous_user()
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
         var id = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume], BackupMode.Pause);
-        var set = await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == id)),
+        var set = await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == id)),
             s => s.Status == BackupSetStatus.Completed, Wait, "completed");
         var url = $"/backups/{id}/{BackupAppFactory.GrafanaVolume}";
 
@@ -42,13 +31,13 @@ public sealed class BackupEndpointTests : IAsyncLifetime
         var response = await instructor.GetAsync(url);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_app.BackupDirectory, set.Folder, set.Volumes[0].FileName)), await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(App.BackupDirectory, set.Folder, set.Volumes[0].FileName)), await response.Content.ReadAsByteArrayAsync());
         Assert.Equal(set.Volumes[0].FileName, response.Content.Headers.ContentDisposition?.FileName);
         Assert.Equal(HttpStatusCode.NotFound, (await instructor.GetAsync($"/backups/{id}/..%2F..%2Fetc")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await instructor.GetAsync($"/backups/{id}/{BackupAppFactory.PrometheusVolume}")).StatusCode);
         using var viewer = await ClientAsync(PanelRoles.Viewer);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(url)).StatusCode);
-        using var anonymous = _app.CreateAnonymousClient();
+        using var anonymous = App.CreateAnonymousClient();
         var redirect = await anonymous.GetAsync(url);
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
         Assert.Contains("/account/login", redirect.Headers.Location?.OriginalString);
@@ -98,10 +87,10 @@ public sealed class BackupEndpointTests : IAsyncLifetime
             ("archive", archive, await File.ReadAllBytesAsync(Path.Combine(folder, archive)))));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var set = await _app.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == manifest.SetId));
+        var set = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == manifest.SetId));
         Assert.Equal(("import", BackupSetStatus.Completed), (set.Trigger, set.Status));
         Assert.Equal(manifest.Volumes[0].Sha256, set.Volumes[0].Sha256);
-        Assert.True(File.Exists(Path.Combine(_app.BackupDirectory, set.Folder, archive)));
+        Assert.True(File.Exists(Path.Combine(App.BackupDirectory, set.Folder, archive)));
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, Multipart("XyZ",
             ("manifest", "manifest.json", await File.ReadAllBytesAsync(Path.Combine(folder, BackupManifest.FileName))),
             ("archive", archive, await File.ReadAllBytesAsync(Path.Combine(folder, archive)))))).StatusCode);
@@ -140,8 +129,8 @@ public sealed class BackupEndpointTests : IAsyncLifetime
             Assert.True(text.Contains(message, StringComparison.OrdinalIgnoreCase), $"{what}: '{text}' does not say '{message}'");
         }
 
-        Assert.Equal(0, await _app.DbAsync(db => db.BackupSets.CountAsync()));
-        Assert.Empty(Directory.GetFileSystemEntries(_app.BackupDirectory));
+        Assert.Equal(0, await App.DbAsync(db => db.BackupSets.CountAsync()));
+        Assert.Empty(Directory.GetFileSystemEntries(App.BackupDirectory));
         using var viewer = await ClientAsync(PanelRoles.Viewer);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(viewer, whole)).StatusCode);
         Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);

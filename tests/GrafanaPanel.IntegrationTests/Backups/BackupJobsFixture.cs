@@ -206,3 +206,19 @@ public sealed class BackupAppFactory : PanelAppFactory
         public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(principal));
     }
 }
+
+/// <summary>A test class with its own portal (fresh database, backup directory, fake engine), ready before each test.</summary>
+public abstract class BackupAppTests : IAsyncLifetime
+{
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    protected BackupAppFactory App { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await App.InitializeAsync();
+        await App.ReadyAsync();
+    }
+
+    public Task DisposeAsync() => App.DisposeAllAsync();
+}

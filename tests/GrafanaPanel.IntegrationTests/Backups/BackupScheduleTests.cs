@@ -10,25 +10,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GrafanaPanel.IntegrationTests.Backups;
 
-public sealed class BackupScheduleTests : IAsyncLifetime
+public sealed class BackupScheduleTests : BackupAppTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
-    private readonly BackupAppFactory _app = new();
-
-    public async Task InitializeAsync()
-    {
-        await _app.InitializeAsync();
-        await _app.ReadyAsync();
-    }
-
-    public Task DisposeAsync() => _app.DisposeAllAsync();
-
     private static ScheduleInput Nightly(string cron = "0 2 * * *", int? keepLast = 7, string name = "nightly") =>
         new(name, [BackupAppFactory.GrafanaVolume], cron, "Europe/Berlin", BackupMode.Pause, keepLast, null);
 
     private RecurringJobDto? Recurring(string id)
     {
-        using var connection = _app.Services.GetRequiredService<JobStorage>().GetConnection();
+        using var connection = App.Services.GetRequiredService<JobStorage>().GetConnection();
         return connection.GetRecurringJobs().FirstOrDefault(j => j.Id == id);
     }
 
@@ -40,19 +29,19 @@ public sealed class BackupScheduleTests : IAsyncLifetime
     [InlineData("0 0 30 2 *", "never fires")]
     public async Task A_bad_cron_expression_is_refused_with_a_clear_message_and_nothing_is_saved(string cron, string message)
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
 
         var refused = await Assert.ThrowsAsync<ScheduleValidationException>(() => service.CreateScheduleAsync(Nightly(cron)));
 
         Assert.Contains(message, refused.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(0, await _app.DbAsync(db => db.BackupSchedules.CountAsync()));
+        Assert.Equal(0, await App.DbAsync(db => db.BackupSchedules.CountAsync()));
     }
 
     [Fact]
     public async Task Bad_volumes_retention_and_names_are_refused()
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
 
         Assert.Contains("belongs to the portal", (await Assert.ThrowsAsync<ScheduleValidationException>(() =>
@@ -72,7 +61,7 @@ public sealed class BackupScheduleTests : IAsyncLifetime
     [Fact]
     public async Task A_schedule_is_a_recurring_job_in_its_time_zone_removed_on_pause_and_delete_and_exported_as_metrics()
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
 
         var id = await service.CreateScheduleAsync(Nightly());
@@ -82,7 +71,7 @@ public sealed class BackupScheduleTests : IAsyncLifetime
         Assert.Equal("0 2 * * *", job!.Cron);
         Assert.Equal("Europe/Berlin", job.TimeZoneId);
         Assert.NotNull(Recurring(BackupScheduler.VerifyAllJobId));
-        using var client = _app.CreateAnonymousClient();
+        using var client = App.CreateAnonymousClient();
         var metrics = await client.GetStringAsync("/metrics");
         Assert.Contains("grafanapanel_backup_schedule_interval_seconds{schedule=\"nightly\"} 86400", metrics);
         Assert.Contains("grafanapanel_backup_last_success_timestamp_seconds{schedule=\"nightly\"}", metrics);
@@ -103,7 +92,7 @@ public sealed class BackupScheduleTests : IAsyncLifetime
     [Fact]
     public async Task Scheduled_runs_apply_retention_that_never_deletes_a_pinned_or_the_newest_verified_set()
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
         var schedule = await service.CreateScheduleAsync(Nightly(keepLast: 1));
 
@@ -111,7 +100,7 @@ public sealed class BackupScheduleTests : IAsyncLifetime
         {
             await service.RunScheduleNowAsync(schedule);
             var sets = await Eventually.ReturnsAsync(
-                () => _app.DbAsync(db => db.BackupSets.AsNoTracking().Where(s => s.ScheduleId == schedule && s.Status == BackupSetStatus.Completed)
+                () => App.DbAsync(db => db.BackupSets.AsNoTracking().Where(s => s.ScheduleId == schedule && s.Status == BackupSetStatus.Completed)
                     .OrderBy(s => s.CreatedAt).ToListAsync()),
                 s => s.Count == expected && s.All(x => x.Trigger == "schedule"), Wait, $"{expected} scheduled sets");
             return sets[^1].Id;
@@ -121,7 +110,7 @@ public sealed class BackupScheduleTests : IAsyncLifetime
         await service.SetPinnedAsync(pinned, true);
         var verified = await RunAsync(2);
         await service.VerifyAsync(verified, testRestore: false);
-        await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == verified)),
+        await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == verified)),
             s => s.Verification == VerificationState.Passed, Wait, "verified");
         var third = await RunAsync(3);
         // keep-last 1 keeps the third; the pinned and the verified stay whatever the rule says.
@@ -129,68 +118,68 @@ public sealed class BackupScheduleTests : IAsyncLifetime
 
         await service.RunScheduleNowAsync(schedule);
         await Eventually.ReturnsAsync(
-            () => _app.DbAsync(db => db.BackupSets.Where(s => s.ScheduleId == schedule).Select(s => s.Id).ToListAsync()),
+            () => App.DbAsync(db => db.BackupSets.Where(s => s.ScheduleId == schedule).Select(s => s.Id).ToListAsync()),
             ids => ids.Count == 3 && !ids.Contains(third) && ids.Contains(pinned) && ids.Contains(verified), Wait, "retention after the fourth run");
-        var stored = await _app.DbAsync(db => db.BackupSchedules.SingleAsync(s => s.Id == schedule));
+        var stored = await App.DbAsync(db => db.BackupSchedules.SingleAsync(s => s.Id == schedule));
         Assert.NotNull(stored.LastSuccessAt);
-        Assert.Equal(3, Directory.GetDirectories(_app.BackupDirectory).Length);
+        Assert.Equal(3, Directory.GetDirectories(App.BackupDirectory).Length);
 
-        using var jobScope = _app.Services.CreateScope();
+        using var jobScope = App.Services.CreateScope();
         Assert.Empty(await jobScope.ServiceProvider.GetRequiredService<BackupRetention>().ApplyAsync(schedule, CancellationToken.None));
     }
 
     [Fact]
     public async Task A_second_delivery_of_a_running_scheduled_or_manual_backup_copies_nothing_again()
     {
-        _app.Runner.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        App.Runner.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
         var schedule = await service.CreateScheduleAsync(Nightly());
         await service.RunScheduleNowAsync(schedule);
-        var running = await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.Where(s => s.ScheduleId == schedule).ToListAsync()),
-            s => s.Count == 1 && _app.Runner.Backups.Count == 1, Wait, "a running scheduled set");
+        var running = await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.Where(s => s.ScheduleId == schedule).ToListAsync()),
+            s => s.Count == 1 && App.Runner.Backups.Count == 1, Wait, "a running scheduled set");
 
-        using (var jobScope = _app.Services.CreateScope())
+        using (var jobScope = App.Services.CreateScope())
         {
             await jobScope.ServiceProvider.GetRequiredService<ScheduledBackupJob>().RunAsync(schedule, CancellationToken.None);
             await jobScope.ServiceProvider.GetRequiredService<BackupJob>().RunAsync(running[0].Id, CancellationToken.None);
         }
 
-        Assert.Single(_app.Runner.Backups);
-        Assert.Equal(1, await _app.DbAsync(db => db.BackupSets.CountAsync()));
-        _app.Runner.Hold.SetResult();
-        await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.SingleAsync()), s => s.Status == BackupSetStatus.Completed, Wait, "completed");
+        Assert.Single(App.Runner.Backups);
+        Assert.Equal(1, await App.DbAsync(db => db.BackupSets.CountAsync()));
+        App.Runner.Hold.SetResult();
+        await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.SingleAsync()), s => s.Status == BackupSetStatus.Completed, Wait, "completed");
     }
 
     [Fact]
     public async Task A_rescan_imports_an_unknown_folder_and_flags_missing_and_corrupt_sets()
     {
-        var (service, scope) = _app.ServiceFor(await _app.UserAsync(PanelRoles.Instructor));
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
         using var _ = scope;
         var gone = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume], BackupMode.Pause);
         var flipped = await service.CreateBackupAsync([BackupAppFactory.PrometheusVolume], BackupMode.Pause);
-        var goneSet = await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == gone)), s => s.Status == BackupSetStatus.Completed, Wait, "gone");
-        var flippedSet = await Eventually.ReturnsAsync(() => _app.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == flipped)), s => s.Status == BackupSetStatus.Completed, Wait, "flipped");
+        var goneSet = await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == gone)), s => s.Status == BackupSetStatus.Completed, Wait, "gone");
+        var flippedSet = await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == flipped)), s => s.Status == BackupSetStatus.Completed, Wait, "flipped");
         // A set carried over from another machine: on disk, not in the catalog.
         var foreignId = Guid.NewGuid();
-        await _app.Runner.BackupAsync(new BackupRequest(foreignId, [BackupAppFactory.GrafanaVolume], BackupMode.Hot, ArchiveCompression.Gzip, BackupTrigger.Manual), null, CancellationToken.None);
-        Directory.Delete(Path.Combine(_app.BackupDirectory, goneSet.Folder), recursive: true);
-        var archive = Path.Combine(_app.BackupDirectory, flippedSet.Folder, flippedSet.Volumes[0].FileName);
+        await App.Runner.BackupAsync(new BackupRequest(foreignId, [BackupAppFactory.GrafanaVolume], BackupMode.Hot, ArchiveCompression.Gzip, BackupTrigger.Manual), null, CancellationToken.None);
+        Directory.Delete(Path.Combine(App.BackupDirectory, goneSet.Folder), recursive: true);
+        var archive = Path.Combine(App.BackupDirectory, flippedSet.Folder, flippedSet.Volumes[0].FileName);
         var bytes = await File.ReadAllBytesAsync(archive);
         bytes[bytes.Length / 2] ^= 0x01;
         await File.WriteAllBytesAsync(archive, bytes);
-        Directory.CreateDirectory(Path.Combine(_app.BackupDirectory, "not-a-set"));
+        Directory.CreateDirectory(Path.Combine(App.BackupDirectory, "not-a-set"));
 
-        using var jobScope = _app.Services.CreateScope();
+        using var jobScope = App.Services.CreateScope();
         var result = await jobScope.ServiceProvider.GetRequiredService<CatalogRescanJob>().RunAsync(CancellationToken.None);
 
         Assert.Equal([foreignId], result.Imported);
         Assert.Equal([gone], result.Missing);
         Assert.Equal([flipped], result.Corrupt);
-        var imported = await _app.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == foreignId));
+        var imported = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == foreignId));
         Assert.Equal(("import", BackupSetStatus.Completed, "gzip"), (imported.Trigger, imported.Status, imported.Compression));
         Assert.Single(imported.Volumes);
-        Assert.Contains("SHA-256", (await _app.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == flipped))).Error);
+        Assert.Contains("SHA-256", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == flipped))).Error);
 
         var again = await jobScope.ServiceProvider.GetRequiredService<CatalogRescanJob>().RunAsync(CancellationToken.None);
         Assert.Empty(again.Imported.Concat(again.Missing).Concat(again.Corrupt));
