@@ -189,7 +189,7 @@ public sealed class BackupScheduleTests : BackupAppTests
 public sealed class BackupRecoveryTests
 {
     [Fact]
-    public async Task A_set_left_running_by_a_killed_process_is_marked_failed_at_the_next_start()
+    public async Task A_set_left_running_by_a_killed_process_is_marked_failed_and_its_leftovers_removed_at_the_next_start()
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         var first = new BackupAppFactory { Database = database };
@@ -204,6 +204,12 @@ public sealed class BackupRecoveryTests
         await first.DisposeAllAsync();
 
         var second = new BackupAppFactory { Database = database };
+        var partial = Path.Combine(second.BackupDirectory, "20260301-020000-x", "grafana.tar.zst.1a2b3c4d.partial");
+        var upload = Path.Combine(second.BackupDirectory, ".import-0123");
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        await File.WriteAllTextAsync(partial, "half an archive");
+        Directory.CreateDirectory(upload);
+        Directory.SetLastWriteTimeUtc(upload, DateTime.UtcNow.AddHours(-2));
         try
         {
             await second.InitializeAsync();
@@ -212,6 +218,8 @@ public sealed class BackupRecoveryTests
             var set = await second.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == running.Id));
             Assert.Equal(BackupSetStatus.Failed, set.Status);
             Assert.Equal("the portal stopped during the backup", set.Error);
+            Assert.False(File.Exists(partial));
+            Assert.False(Directory.Exists(upload));
             // The queued job, if it ever runs, does nothing to a failed set.
             using var scope = second.Services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<BackupJob>().RunAsync(running.Id, CancellationToken.None);
