@@ -43,6 +43,24 @@ public sealed class BackupEndpointTests : BackupAppTests
         Assert.Contains("/account/login", redirect.Headers.Location?.OriginalString);
     }
 
+    [Fact]
+    public async Task The_backups_page_lists_the_catalog_for_a_signed_in_viewer()
+    {
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
+        using var _ = scope;
+        var id = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume], BackupMode.Pause);
+        await Eventually.ReturnsAsync(() => App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == id)), s => s.Status == BackupSetStatus.Completed, Wait, "completed");
+        using var viewer = await ClientAsync(PanelRoles.Viewer);
+
+        var response = await viewer.GetAsync("/backups");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("data-test=\"set-row\"", html);
+        Assert.Contains(BackupAppFactory.GrafanaVolume, html);
+        Assert.DoesNotContain("data-test=\"backup-now\"", html);
+    }
+
     /// <summary>A set written by the fake engine into a scratch folder outside the backup directory.</summary>
     private static async Task<(string Folder, BackupManifest Manifest)> ForeignSetAsync()
     {
