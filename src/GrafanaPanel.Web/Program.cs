@@ -25,6 +25,9 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Backup jobs, schedules, progress, download and import (above the engine).
+builder.AddPanelBackupJobs();
+
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 
@@ -45,6 +48,7 @@ app.MapPanelAccounts();
 app.MapPanelJobs();
 app.MapPanelStack();
 app.MapPanelAudit();
+app.MapPanelBackupJobs();
 app.MapPanelUi();
 
 await app.RunAsync();
