@@ -25,6 +25,9 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Backup engine: volume archives through helper containers, restores with a safety net, start-up recovery.
+builder.AddPanelBackups();
+
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 

@@ -102,7 +102,7 @@ public sealed class FakeDockerEngine : IDockerEngine
     // The backup engine is tested against a real daemon (integration tests); UI tests never reach these.
     public Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct) => throw new NotSupportedException();
 
-    public Task<IReadOnlyList<string>> ListHelperContainersAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+    public Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
 
     public Task<Stream> GetArchiveAsync(string id, string path, CancellationToken ct) => throw new NotSupportedException();
 

@@ -191,11 +191,12 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         return created.ID;
     }
 
-    public async Task<IReadOnlyList<string>> ListHelperContainersAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct)
     {
+        var labels = new Dictionary<string, bool> { [$"{HelperContainerBody.HelperLabel}=true"] = true, [$"{ContainerRecord.ProjectLabel}={project}"] = true };
         var listed = await CallAsync("listing helper containers", "Helper containers",
             token => _client.Containers.ListContainersAsync(
-                new ContainersListParameters { All = true, Filters = Filter("label", $"{HelperContainerBody.HelperLabel}=true") }, token),
+                new ContainersListParameters { All = true, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels } }, token),
             ct);
         return listed.Select(c => c.ID).ToList();
     }

@@ -56,8 +56,8 @@ public interface IDockerEngine
     /// </summary>
     Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct);
 
-    /// <summary>Ids of the portal's helper containers (label <c>grafana-panel.helper=true</c>), any state.</summary>
-    Task<IReadOnlyList<string>> ListHelperContainersAsync(CancellationToken ct);
+    /// <summary>Ids of the portal's helper containers for the project (label <c>grafana-panel.helper=true</c>), any state.</summary>
+    Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct);
 
     /// <summary>
     /// <c>GET /containers/{id}/archive?path=</c>: the tar of a folder in the container, volume content included (works
