@@ -217,7 +217,9 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         await CallAsync($"extracting an archive into {path} of container {id}", $"{path} in container {id}", Timeout.InfiniteTimeSpan,
             async token =>
             {
-                await _client.Containers.ExtractArchiveToContainerAsync(id, new ContainerPathStatParameters { Path = path, AllowOverwriteDirWithFile = false }, tar, token);
+                // The client disposes what it uploads; the caller owns the tar (and may read on to its end).
+                await using var body = new TranslatingStream(tar, _ => null, leaveOpen: true);
+                await _client.Containers.ExtractArchiveToContainerAsync(id, new ContainerPathStatParameters { Path = path, AllowOverwriteDirWithFile = false }, body, token);
                 return true;
             }, ct);
     }

@@ -2,9 +2,10 @@ namespace GrafanaPanel.Web.Docker;
 
 /// <summary>
 /// A read-only stream from the daemon whose read failures come out as the project's Docker errors (a daemon that dies
-/// mid-archive is <see cref="DockerUnavailableException"/>, not a client exception).
+/// mid-archive is <see cref="DockerUnavailableException"/>, not a client exception). With <c>leaveOpen</c> it also
+/// keeps the client from disposing a stream the caller owns.
 /// </summary>
-internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?> translate) : Stream
+internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?> translate, bool leaveOpen = false) : Stream
 {
     public override bool CanRead => true;
 
@@ -59,7 +60,7 @@ internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !leaveOpen)
         {
             inner.Dispose();
         }

@@ -340,20 +340,22 @@ public sealed class BackupRunner(
         }
     }
 
-    /// <summary>Deletes everything inside the volume (not the volume): a started helper with a fixed command of ours.</summary>
+    /// <summary>Deletes everything inside the volume (not the volume itself, which stopped containers still reference):
+    /// a started helper with a fixed command of ours.</summary>
     private async Task EmptyVolumeAsync(string volume, string image, CancellationToken ct)
     {
         var target = "/v/" + volume;
         var helper = await docker.CreateHelperContainerAsync(
             new HelperContainerSpec(_project, image, [new HelperVolumeMount(volume, target, ReadOnly: false)],
-                ["find", target, "-mindepth", "1", "-delete"], AllowDeletingAnyFile: true), ct);
+                // Not -delete: Debian's busybox find lacks it; -exec rm -rf {} + works with GNU and busybox alike.
+                ["find", target, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"], AllowDeletingAnyFile: true), ct);
         try
         {
             await docker.StartContainerAsync(helper, ct);
             var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
             if (exit != 0)
             {
-                throw new DockerOperationException($"Emptying volume {volume} failed: find exited with {exit} (does image {image} have find?).");
+                throw new DockerOperationException($"Emptying volume {volume} failed: find exited with {exit} (does image {image} have find and rm?).");
             }
         }
         finally
