@@ -1,6 +1,7 @@
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -72,6 +73,19 @@ public sealed class BackupRig : IAsyncDisposable
     public BackupRunner Runner(IRestoredVolumeCheck? check = null, BackupOptions? options = null) =>
         new(Engine, Snapshot, Lock, Options.Create(options ?? DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }),
             TimeProvider.System, NullLogger<BackupRunner>.Instance, check);
+
+    /// <summary>A plain backup of one volume through the runner under test.</summary>
+    public Task<BackupOutcome> BackupAsync(string volume, BackupMode mode, ArchiveCompression compression = ArchiveCompression.Zstd) =>
+        Runner().BackupAsync(new BackupRequest(Guid.NewGuid(), [volume], mode, compression, BackupTrigger.Manual), null, CancellationToken.None);
+
+    /// <summary>Flips one bit of the set's first archive, as a bad disk would.</summary>
+    public static async Task FlipBitAsync(BackupOutcome backup, Index at, byte mask)
+    {
+        var archive = Path.Combine(backup.Folder, backup.Manifest.Volumes[0].ArchiveFile);
+        var bytes = await File.ReadAllBytesAsync(archive);
+        bytes[at] ^= mask;
+        await File.WriteAllBytesAsync(archive, bytes);
+    }
 
     public BackupRecovery Recovery() =>
         new(Engine, Options.Create(DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }), NullLogger<BackupRecovery>.Instance);

@@ -83,12 +83,8 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     public async Task Restore_refuses_a_flipped_byte_before_the_volume_or_its_service_is_touched()
     {
         var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
-        var backup = await _rig.Runner().BackupAsync(
-            new BackupRequest(Guid.NewGuid(), [volume], BackupMode.Pause, ArchiveCompression.Zstd, BackupTrigger.Manual), null, CancellationToken.None);
-        var archive = Path.Combine(backup.Folder, backup.Manifest.Volumes[0].ArchiveFile);
-        var bytes = await File.ReadAllBytesAsync(archive);
-        bytes[bytes.Length / 2] ^= 0x40;
-        await File.WriteAllBytesAsync(archive, bytes);
+        var backup = await _rig.BackupAsync(volume, BackupMode.Pause);
+        await BackupRig.FlipBitAsync(backup, ^100, 0x40);
         await BackupRig.ScribbleAsync(volume);
         var scribbled = await BackupRig.FingerprintAsync(volume);
         var startedAt = await BackupRig.StartedAtAsync(container);
@@ -106,8 +102,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     public async Task Restore_that_fails_its_check_rolls_back_to_the_safety_backup_and_restarts_the_service()
     {
         var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
-        var backup = await _rig.Runner().BackupAsync(
-            new BackupRequest(Guid.NewGuid(), [volume], BackupMode.Stop, ArchiveCompression.Gzip, BackupTrigger.Manual), null, CancellationToken.None);
+        var backup = await _rig.BackupAsync(volume, BackupMode.Stop, ArchiveCompression.Gzip);
         await BackupRig.ScribbleAsync(volume);
         var before = await BackupRig.FingerprintAsync(volume);
 
@@ -127,8 +122,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     {
         var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
         var before = await BackupRig.FingerprintAsync(volume);
-        var backup = await _rig.Runner().BackupAsync(
-            new BackupRequest(Guid.NewGuid(), [volume], BackupMode.Hot, ArchiveCompression.Zstd, BackupTrigger.Manual), null, CancellationToken.None);
+        var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
         var copy = _rig.Project.Name + "_copy";
 
         var restored = await _rig.Runner().RestoreAsync(new RestoreRequest(backup.Folder, IntoNewVolume: copy), null, CancellationToken.None);
@@ -149,12 +143,8 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     public async Task Verify_reports_a_flipped_byte()
     {
         var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
-        var backup = await _rig.Runner().BackupAsync(
-            new BackupRequest(Guid.NewGuid(), [volume], BackupMode.Hot, ArchiveCompression.Zstd, BackupTrigger.Manual), null, CancellationToken.None);
-        var archive = Path.Combine(backup.Folder, backup.Manifest.Volumes[0].ArchiveFile);
-        var bytes = await File.ReadAllBytesAsync(archive);
-        bytes[^10] ^= 0x01;
-        await File.WriteAllBytesAsync(archive, bytes);
+        var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
+        await BackupRig.FlipBitAsync(backup, ^10, 0x01);
 
         var verified = await _rig.Runner().VerifyAsync(backup.Folder, testRestore: false, null, CancellationToken.None);
 
