@@ -98,7 +98,8 @@ public sealed class BackupRig : IAsyncDisposable
     {
         var volume = await Project.CreateVolumeAsync(key);
         await SeedAsync(volume, bigFile);
-        var container = await Project.RunAsync(service, ["-v", $"{volume}:/data", .. extraOptions], "sleep", "600");
+        // sleep as PID 1 ignores SIGTERM; KILL spares each stop the 30 s grace period without changing what is tested.
+        var container = await Project.RunAsync(service, ["--stop-signal", "KILL", "-v", $"{volume}:/data", .. extraOptions], "sleep", "600");
         await TestProject.WaitForStatusAsync(container, "running");
         await RefreshAsync();
         return (volume, container);
