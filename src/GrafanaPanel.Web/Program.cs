@@ -25,6 +25,9 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Backup engine: volume archives through helper containers, restores with a safety net, start-up recovery.
+builder.AddPanelBackups();
+
 // Backup jobs, schedules, progress, download and import (above the engine).
 builder.AddPanelBackupJobs();
 

@@ -18,7 +18,6 @@ public static class BackupJobsExtensions
     public static void AddPanelBackupJobs(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations();
         services.AddOptions<BackupJobOptions>().BindConfiguration(BackupOptions.Section);
         services.AddSingleton<BackupProgressHub>();
         services.AddSingleton<BackupMetrics>();
