@@ -163,6 +163,8 @@ public sealed class BackupScheduleTests : BackupAppTests
         // A set carried over from another machine: on disk, not in the catalog.
         var foreignId = Guid.NewGuid();
         await App.Runner.BackupAsync(new BackupRequest(foreignId, [BackupAppFactory.GrafanaVolume], BackupMode.Hot, ArchiveCompression.Gzip, BackupTrigger.Manual), null, CancellationToken.None);
+        var safetyId = Guid.NewGuid();
+        await App.Runner.BackupAsync(new BackupRequest(safetyId, [BackupAppFactory.GrafanaVolume], BackupMode.Stop, ArchiveCompression.Zstd, BackupTrigger.PreRestore), null, CancellationToken.None);
         Directory.Delete(Path.Combine(App.BackupDirectory, goneSet.Folder), recursive: true);
         var archive = Path.Combine(App.BackupDirectory, flippedSet.Folder, flippedSet.Volumes[0].FileName);
         var bytes = await File.ReadAllBytesAsync(archive);
@@ -173,7 +175,8 @@ public sealed class BackupScheduleTests : BackupAppTests
         using var jobScope = App.Services.CreateScope();
         var result = await jobScope.ServiceProvider.GetRequiredService<CatalogRescanJob>().RunAsync(CancellationToken.None);
 
-        Assert.Equal([foreignId], result.Imported);
+        Assert.Equal(new[] { foreignId, safetyId }.Order(), result.Imported.Order());
+        Assert.Equal("pre-restore", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == safetyId))).Trigger);
         Assert.Equal([gone], result.Missing);
         Assert.Equal([flipped], result.Corrupt);
         var imported = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == foreignId));

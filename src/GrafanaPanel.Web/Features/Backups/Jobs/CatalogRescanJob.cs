@@ -67,7 +67,14 @@ public sealed class CatalogRescanJob(PanelDbContext db, BackupFolders folders, I
                         continue;
                     }
 
-                    var set = BackupFolders.FromManifest(manifest, name, "import", "rescan");
+                    // The portal's own safety backups keep their trigger; anything else found on disk came from elsewhere.
+                    var trigger = manifest.Trigger switch
+                    {
+                        BackupTrigger.PreRestore => "pre-restore",
+                        BackupTrigger.PreReset => "pre-reset",
+                        _ => "import",
+                    };
+                    var set = BackupFolders.FromManifest(manifest, name, trigger, "rescan");
                     var check = await CheckAsync(set, ct);
                     set.Status = check.Status;
                     set.Error = check.Problem;

@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>Restores a set (all or some volumes) in place, or one volume into a new volume, through the engine.</summary>
-public sealed class RestoreJob(PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, ILogger<RestoreJob> logger)
+public sealed class RestoreJob(
+    PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, IBackgroundJobClient jobs, ILogger<RestoreJob> logger)
 {
     // No automatic retry: a failed restore has already rolled back to its safety backup; repeating it unasked
     // would stop the services and replace the volume again. The user decides.
@@ -28,6 +29,8 @@ public sealed class RestoreJob(PanelDbContext db, IBackupRunner runner, BackupFo
         finally
         {
             progress.Complete(setId);
+            // The engine writes its safety backup straight to the directory; a rescan lists it in the catalog.
+            jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(CancellationToken.None));
         }
     }
 }
