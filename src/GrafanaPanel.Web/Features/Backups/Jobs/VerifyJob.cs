@@ -18,25 +18,30 @@ public sealed class VerifyJob(
             return;
         }
 
-        VerifyOutcome outcome;
         try
         {
-            outcome = await runner.VerifyAsync(folders.SetPath(set.Folder), testRestore, progress.For(setId, testRestore ? "test-restore" : "verify"), ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            outcome = new VerifyOutcome(false, ex.Message, TimeSpan.Zero);
+            VerifyOutcome outcome;
+            try
+            {
+                outcome = await runner.VerifyAsync(folders.SetPath(set.Folder), testRestore, progress.For(setId, testRestore ? "test-restore" : "verify"), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                outcome = new VerifyOutcome(false, ex.Message, TimeSpan.Zero);
+            }
+
+            set.Verification = outcome.Passed ? VerificationState.Passed : VerificationState.Failed;
+            set.VerifiedAt = time.GetUtcNow();
+            set.VerificationMessage = outcome.Message.Length <= 2000 ? outcome.Message : outcome.Message[..2000];
+            await db.SaveChangesAsync(CancellationToken.None);
         }
         finally
         {
+            // After saving: pages reload the catalog when a job leaves the running list.
             progress.Complete(setId);
         }
 
-        set.Verification = outcome.Passed ? VerificationState.Passed : VerificationState.Failed;
-        set.VerifiedAt = time.GetUtcNow();
-        set.VerificationMessage = outcome.Message.Length <= 2000 ? outcome.Message : outcome.Message[..2000];
-        await db.SaveChangesAsync(CancellationToken.None);
-        logger.LogInformation("Verification of set {SetId}: {Verdict} ({Message})", setId, set.Verification, outcome.Message);
+        logger.LogInformation("Verification of set {SetId}: {Verdict} ({Message})", setId, set.Verification, set.VerificationMessage);
     }
 }
 
