@@ -11,4 +11,9 @@ public static class AuditActions
     public const string UserLock = "user.lock";
     public const string UserUnlock = "user.unlock";
     public const string UserResetPassword = "user.reset-password";
+    public const string ModuleNotesEdit = "module.notes-edit";
+    public const string PreClassCheck = "module.pre-class-check";
+    public const string LearnerCreate = "learner.create";
+    public const string LearnerRemove = "learner.remove";
+    public const string LearnerTeamRemove = "learner.team-remove";
 }
