@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -14,6 +15,12 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();
+
+    public DbSet<ModuleNote> ModuleNotes => Set<ModuleNote>();
+
+    public DbSet<LearnerAccount> LearnerAccounts => Set<LearnerAccount>();
+
+    public DbSet<LearnerTeam> LearnerTeams => Set<LearnerTeam>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
