@@ -28,6 +28,9 @@ builder.AddPanelJobs();
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 
+// Training modules: the catalog, Grafana links and readiness, the pre-class check, notes, learner accounts.
+builder.AddPanelModules();
+
 // Health probes' history, kept across restarts.
 builder.AddPanelHealthHistory();
 
