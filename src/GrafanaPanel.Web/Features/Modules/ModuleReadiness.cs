@@ -69,6 +69,9 @@ public sealed class ModuleReadinessChecker(IGrafanaApi grafana, TimeProvider tim
     /// <summary>Enough to check a catalog quickly without flooding Grafana.</summary>
     private const int ParallelChecks = 4;
 
+    /// <summary>Where Grafana is asked, for the pages to say.</summary>
+    public string GrafanaEndpoint => grafana.Endpoint;
+
     public static IEnumerable<GrafanaPiece> PiecesOf(TrainingModule module) =>
         module.Links.Select(link => link.Kind switch
         {
