@@ -35,8 +35,8 @@ public static class ModulesExtensions
         services.AddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleCatalogFile>());
         services.AddHostedService(sp => sp.GetRequiredService<ModuleCatalogFile>());
         services.AddScoped<ModuleReadinessChecker>();
-        services.AddScoped<PreClassCheck>();
-        services.AddScoped<ModuleNotes>();
+        services.AddScoped<IPreClassCheck, PreClassCheck>();
+        services.AddScoped<IModuleNotes, ModuleNotes>();
         services.AddScoped<LearnerAccounts>();
     }
 }

@@ -38,8 +38,16 @@ public sealed class ModuleNoteConfiguration : IEntityTypeConfiguration<ModuleNot
 /// <summary>Thrown when a note cannot be saved; the message says why.</summary>
 public sealed class ModuleNoteRejectedException(string message) : Exception(message);
 
+/// <summary>Module notes as the module page uses them (a seam for component tests).</summary>
+public interface IModuleNotes
+{
+    Task<ModuleNote?> GetAsync(string moduleId, CancellationToken ct);
+
+    Task<ModuleNote> SaveAsync(string moduleId, string markdown, CancellationToken ct);
+}
+
 /// <summary>Reading and editing module notes; editing is for Instructors and Admins, checked and audited at each save.</summary>
-public sealed class ModuleNotes(IDbContextFactory<PanelDbContext> dbFactory, RoleGate gate, IAuditLog audit, TimeProvider time)
+public sealed class ModuleNotes(IDbContextFactory<PanelDbContext> dbFactory, RoleGate gate, IAuditLog audit, TimeProvider time) : IModuleNotes
 {
     public async Task<ModuleNote?> GetAsync(string moduleId, CancellationToken ct)
     {

@@ -77,6 +77,12 @@ public sealed record BackupDiskSpace(string Directory, string MeasuredPath, bool
     }
 }
 
+/// <summary>The pre-class check as the Modules page calls it (a seam for component tests).</summary>
+public interface IPreClassCheck
+{
+    Task<PreClassReport> RunAsync(CancellationToken ct);
+}
+
 /// <summary>
 /// The one action an instructor runs before class: every module's readiness, every service's health, free disk
 /// for the next backup, and the last successful backup, as a checklist with a verdict. Instructors and Admins
@@ -89,7 +95,7 @@ public sealed class PreClassCheck(
     ModuleReadinessChecker readiness,
     IAuditLog audit,
     IOptions<PreClassOptions> options,
-    TimeProvider time)
+    TimeProvider time) : IPreClassCheck
 {
     public async Task<PreClassReport> RunAsync(CancellationToken ct)
     {
@@ -107,7 +113,7 @@ public sealed class PreClassCheck(
         catalog.Refresh();
         var state = catalog.Current;
         var inventory = await readiness.ProbeGrafanaAsync(state.Catalog.Modules, ct);
-        var report = Build(state, snapshot.Current, inventory, () => BackupDiskSpace.Measure(options.Value.BackupDirectory), time.GetUtcNow());
+        var report = Build(state, snapshot.Current, inventory, () => BackupDiskSpace.Measure(options.Value.BackupDirectory), options.Value, time.GetUtcNow());
         await audit.RecordAsync(new AuditRecord(actor.Email ?? actor.UserName ?? actor.Id, AuditActions.PreClassCheck, "all modules", true,
             report.Verdict == PreClassVerdict.Ready ? null : $"{PreClassReport.Describe(report.Verdict)}: " +
             string.Join("; ", report.Items.Where(i => i.Status != CheckStatus.Pass).Select(i => i.Title))), CancellationToken.None);
@@ -115,7 +121,8 @@ public sealed class PreClassCheck(
     }
 
     /// <summary>The checklist from what was gathered (a pure function, so every verdict is testable without a lab).</summary>
-    public PreClassReport Build(ModuleCatalogState state, StackView stack, GrafanaInventory inventory, Func<BackupDiskSpace> disk, DateTimeOffset at)
+    public static PreClassReport Build(
+        ModuleCatalogState state, StackView stack, GrafanaInventory inventory, Func<BackupDiskSpace> disk, PreClassOptions options, DateTimeOffset at)
     {
         var items = ImmutableArray.CreateBuilder<CheckItem>();
         if (state.Error is { } error)
@@ -154,7 +161,7 @@ public sealed class PreClassCheck(
                 : new CheckItem("Services", service.Name, CheckStatus.Pass, service.Health == ServiceHealth.Healthy ? "Healthy." : "Running (no health check)."));
         }
 
-        items.Add(DiskItem(disk));
+        items.Add(DiskItem(disk, options));
 
         // Backups are not built yet (issue 5): say so instead of passing a check that cannot be made.
         items.Add(new CheckItem("Backups", "Last successful backup", CheckStatus.Warning,
@@ -162,9 +169,9 @@ public sealed class PreClassCheck(
         return new PreClassReport(at, items.ToImmutable());
     }
 
-    private CheckItem DiskItem(Func<BackupDiskSpace> measure)
+    private static CheckItem DiskItem(Func<BackupDiskSpace> measure, PreClassOptions options)
     {
-        var minimum = options.Value.MinimumFreeBytes;
+        var minimum = options.MinimumFreeBytes;
         BackupDiskSpace disk;
         try
         {
@@ -173,7 +180,7 @@ public sealed class PreClassCheck(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return new CheckItem("Backups", "Free disk for the next backup", CheckStatus.Fail,
-                $"The free space of {options.Value.BackupDirectory} (Backups__Directory) cannot be measured: {ex.Message}");
+                $"The free space of {options.BackupDirectory} (Backups__Directory) cannot be measured: {ex.Message}");
         }
 
         var amount = $"{Format.Bytes(disk.FreeBytes)} free, at least {Format.Bytes(minimum)} wanted (PreClass__MinimumFreeBytes)";
