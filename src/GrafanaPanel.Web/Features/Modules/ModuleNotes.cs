@@ -1,3 +1,4 @@
+using System.Globalization;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
@@ -69,8 +70,8 @@ public sealed class ModuleNotes(IDbContextFactory<PanelDbContext> dbFactory, Rol
             markdown ??= "";
             if (markdown.Length > ModuleNote.MarkdownMaxLength)
             {
-                throw new ModuleNoteRejectedException(
-                    $"The notes are {markdown.Length:N0} characters long; at most {ModuleNote.MarkdownMaxLength:N0} are kept. Shorten them.");
+                throw new ModuleNoteRejectedException(string.Create(CultureInfo.InvariantCulture,
+                    $"The notes are {markdown.Length:N0} characters long; at most {ModuleNote.MarkdownMaxLength:N0} are kept. Shorten them."));
             }
 
             await using var db = await dbFactory.CreateDbContextAsync(ct);
