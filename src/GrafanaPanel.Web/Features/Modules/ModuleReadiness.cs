@@ -22,8 +22,8 @@ public sealed record GrafanaPiece(GrafanaPieceKind Kind, string Uid, int? OrgId)
     } + (OrgId is { } org ? $" in organization {org}" : "");
 }
 
-/// <summary>One piece's answer: present or missing, or the error that kept the portal from knowing.</summary>
-public sealed record PieceCheck(bool Present, string? Error);
+/// <summary>One piece's answer: present or missing, or the error (and its kind) that kept the portal from knowing.</summary>
+public sealed record PieceCheck(bool Present, string? Error, GrafanaFailure? Failure = null);
 
 /// <summary>
 /// What Grafana had when the portal last asked. <see cref="CannotCheck"/> says why nothing could be checked
@@ -107,10 +107,12 @@ public sealed class ModuleReadinessChecker(IGrafanaApi grafana, TimeProvider tim
             async (piece, token) => answers[piece] = await CheckAsync(piece, token));
 
         // Every piece refused for the same reason (bad credentials, say) is one problem, not one per uid.
-        var failures = answers.Values.Where(a => a.Error is not null).Select(a => a.Error).Distinct().ToList();
-        if (pieces.Count > 0 && failures.Count == 1 && answers.Values.All(a => a.Error is not null))
+        if (pieces.Count > 0 && answers.Values.All(a => a.Failure is not null) && answers.Values.Select(a => a.Failure).Distinct().Count() == 1)
         {
-            return new GrafanaInventory(time.GetUtcNow(), health.Version, failures[0], ImmutableDictionary<GrafanaPiece, PieceCheck>.Empty);
+            var first = answers[pieces[0]].Error;
+            return new GrafanaInventory(time.GetUtcNow(), health.Version,
+                pieces.Count == 1 ? first : $"Grafana answered none of the {pieces.Count} checks. The first: {first}",
+                ImmutableDictionary<GrafanaPiece, PieceCheck>.Empty);
         }
 
         return new GrafanaInventory(time.GetUtcNow(), health.Version, null, answers.ToImmutableDictionary());
@@ -130,7 +132,7 @@ public sealed class ModuleReadinessChecker(IGrafanaApi grafana, TimeProvider tim
         }
         catch (GrafanaApiException ex)
         {
-            return new PieceCheck(false, ex.Message);
+            return new PieceCheck(false, ex.Message, ex.Failure);
         }
     }
 

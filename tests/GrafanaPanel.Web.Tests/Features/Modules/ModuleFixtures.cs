@@ -56,17 +56,22 @@ public sealed class FakeGrafanaApi : IGrafanaApi
     /// <summary>When set, every call fails with it.</summary>
     public GrafanaApiException? Failure { get; set; }
 
+    /// <summary>When set, every dashboard, folder and data source check fails with it (health still answers).</summary>
+    public GrafanaApiException? PieceFailure { get; set; }
+
     public bool DatabaseOk { get; set; } = true;
 
     public List<string> Calls { get; } = [];
 
     public Task<GrafanaHealth> GetHealthAsync(CancellationToken ct) => Answer("health", () => new GrafanaHealth("12.3.1", DatabaseOk));
 
-    public Task<bool> DashboardExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"dashboard {uid}", () => Dashboards.Contains(uid));
+    public Task<bool> DashboardExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"dashboard {uid}", () => Piece(Dashboards.Contains(uid)));
 
-    public Task<bool> FolderExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"folder {uid}", () => Folders.Contains(uid));
+    public Task<bool> FolderExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"folder {uid}", () => Piece(Folders.Contains(uid)));
 
-    public Task<bool> DataSourceExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"datasource {uid}", () => DataSources.Contains(uid));
+    public Task<bool> DataSourceExistsAsync(string uid, int? orgId, CancellationToken ct) => Answer($"datasource {uid}", () => Piece(DataSources.Contains(uid)));
+
+    private bool Piece(bool present) => PieceFailure is { } failure ? throw failure : present;
 
     public Task<int> CreateUserAsync(GrafanaNewUser user, CancellationToken ct) => throw new NotSupportedException();
 

@@ -98,6 +98,18 @@ public sealed class ModuleReadinessCheckerTests
     }
 
     [Fact]
+    public async Task Credentials_refused_for_every_piece_are_one_problem_naming_the_settings()
+    {
+        _grafana.PieceFailure = new GrafanaApiException(GrafanaFailure.Unauthorized,
+            "Grafana refused the portal's credentials (HTTP 401). Check Grafana__User and Grafana__Password.");
+
+        var problem = Assert.Single((await CheckAsync()).Problems);
+
+        Assert.Equal(ProblemKind.Grafana, problem.Kind);
+        Assert.StartsWith("Grafana answered none of the 2 checks. The first: Grafana refused", problem.Message);
+    }
+
+    [Fact]
     public async Task Grafana_whose_database_fails_is_not_asked_for_pieces()
     {
         _grafana.DatabaseOk = false;
