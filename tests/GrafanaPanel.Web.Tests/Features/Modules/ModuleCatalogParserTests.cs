@@ -105,6 +105,21 @@ public sealed class ModuleCatalogParserTests
     }
 
     [Fact]
+    public void The_example_in_the_README_is_a_valid_catalog()
+    {
+        var readme = System.IO.File.ReadAllText(RepositoryFiles.PathOf("README.md"));
+        var section = readme[readme.IndexOf("### Editing the module catalog", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        var example = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+
+        var module = Assert.Single(ModuleCatalogParser.Parse("README.md", example).Modules);
+
+        Assert.Equal("module-6", module.Id);
+        Assert.Equal(4, module.Links.Length);
+        Assert.Equal(2, module.Links[3].OrgIdIn(module));
+    }
+
+    [Fact]
     public void An_empty_module_list_is_a_valid_catalog() =>
         Assert.Empty(ModuleCatalogParser.Parse(File, "modules: []\n").Modules);
 }
