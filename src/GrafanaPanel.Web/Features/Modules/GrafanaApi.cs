@@ -138,20 +138,10 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
         return created.Id;
     }
 
-    public async Task<GrafanaUser?> FindUserAsync(int id, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Get, $"api/users/{id.ToString(CultureInfo.InvariantCulture)}", Auth.ServerAdmin);
-        using var response = await SendAsync(request, $"looking up user {id}", ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await EnsureSuccessAsync(response, $"looking up user {id}", ct);
-        var body = TryRead<UserBody>(await response.Content.ReadAsStringAsync(ct))
-            ?? throw new GrafanaApiException(GrafanaFailure.Rejected, $"Grafana's answer about user {id} was not a user.");
-        return new GrafanaUser(body.Id, body.Login ?? "", body.Email ?? "", body.Name ?? "");
-    }
+    public async Task<GrafanaUser?> FindUserAsync(int id, CancellationToken ct) =>
+        await FindAsync<UserBody>($"api/users/{id.ToString(CultureInfo.InvariantCulture)}", Auth.ServerAdmin, null, $"looking up user {id}", ct) is { } body
+            ? new GrafanaUser(body.Id, body.Login ?? "", body.Email ?? "", body.Name ?? "")
+            : null;
 
     public async Task DeleteUserAsync(int id, CancellationToken ct)
     {
@@ -167,18 +157,8 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
         return created.OrgId;
     }
 
-    public async Task<int?> FindOrgAsync(string name, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Get, $"api/orgs/name/{Uri.EscapeDataString(name)}", Auth.ServerAdmin);
-        using var response = await SendAsync(request, $"looking up organization {name}", ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await EnsureSuccessAsync(response, $"looking up organization {name}", ct);
-        return TryRead<IdBody>(await response.Content.ReadAsStringAsync(ct))?.Id;
-    }
+    public async Task<int?> FindOrgAsync(string name, CancellationToken ct) =>
+        (await FindAsync<IdBody>($"api/orgs/name/{Uri.EscapeDataString(name)}", Auth.ServerAdmin, null, $"looking up organization {name}", ct))?.Id;
 
     public async Task DeleteOrgAsync(int orgId, CancellationToken ct)
     {
@@ -195,17 +175,23 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
         await EnsureSuccessAsync(response, $"adding {loginOrEmail} to organization {orgId}", ct);
     }
 
-    private async Task<bool> ExistsAsync(string path, int? orgId, string what, CancellationToken ct)
+    private async Task<bool> ExistsAsync(string path, int? orgId, string what, CancellationToken ct) =>
+        await FindAsync<AnyBody>(path, Auth.Reader, orgId, $"checking {what}", ct) is not null;
+
+    /// <summary>A GET whose 404 means "there is none": the answer when there is one, else null.</summary>
+    private async Task<T?> FindAsync<T>(string path, Auth auth, int? orgId, string what, CancellationToken ct)
+        where T : class
     {
-        using var request = Request(HttpMethod.Get, path, Auth.Reader, orgId);
-        using var response = await SendAsync(request, $"checking {what}", ct);
+        using var request = Request(HttpMethod.Get, path, auth, orgId);
+        using var response = await SendAsync(request, what, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
 
-        await EnsureSuccessAsync(response, $"checking {what}", ct);
-        return true;
+        await EnsureSuccessAsync(response, what, ct);
+        return TryRead<T>(await response.Content.ReadAsStringAsync(ct))
+            ?? throw new GrafanaApiException(GrafanaFailure.Rejected, $"Grafana answered {what} with something that is not the expected JSON.");
     }
 
     private HttpRequestMessage Request(HttpMethod method, string path, Auth auth, int? orgId = null, object? body = null)
@@ -314,6 +300,9 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
     private sealed record HealthBody(string? Database, string? Version);
 
     private sealed record MessageBody(string? Message);
+
+    /// <summary>Any JSON object: only its presence matters.</summary>
+    private sealed record AnyBody;
 
     private sealed record IdBody(int Id);
 

@@ -371,19 +371,8 @@ public sealed class LearnerAccounts(
         return highest + 1;
     }
 
-    private async Task<string> RequireInstructorAsync(string action, string target, CancellationToken ct)
-    {
-        try
-        {
-            var user = await gate.RequireAsync(PanelRoles.Instructor, ct);
-            return user.Email ?? user.UserName ?? user.Id;
-        }
-        catch (PanelAccessDeniedException ex)
-        {
-            await audit.RecordAsync(new AuditRecord(await gate.CurrentUserNameAsync(), action, target, false, ex.Message), CancellationToken.None);
-            throw;
-        }
-    }
+    private Task<string> RequireInstructorAsync(string action, string target, CancellationToken ct) =>
+        gate.RequireAuditedAsync(PanelRoles.Instructor, audit, action, target, ct);
 
     private async Task<LearnerRequestRejectedException> RefuseAsync(string actor, string action, string target, string message)
     {

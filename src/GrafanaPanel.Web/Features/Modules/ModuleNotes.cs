@@ -58,10 +58,9 @@ public sealed class ModuleNotes(IDbContextFactory<PanelDbContext> dbFactory, Rol
 
     public async Task<ModuleNote> SaveAsync(string moduleId, string markdown, CancellationToken ct)
     {
-        PanelUser? actor = null;
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.ModuleNotesEdit, moduleId, ct);
         try
         {
-            actor = await gate.RequireAsync(PanelRoles.Instructor, ct);
             if (moduleId.Length is 0 or > ModuleNote.ModuleIdMaxLength)
             {
                 throw new ModuleNoteRejectedException("That is not a module id.");
@@ -84,18 +83,15 @@ public sealed class ModuleNotes(IDbContextFactory<PanelDbContext> dbFactory, Rol
 
             note.Markdown = markdown;
             note.UpdatedAt = time.GetUtcNow().ToUniversalTime();
-            note.UpdatedBy = NameOf(actor);
+            note.UpdatedBy = actor;
             await db.SaveChangesAsync(ct);
-            await audit.RecordAsync(new AuditRecord(NameOf(actor), AuditActions.ModuleNotesEdit, moduleId, true), CancellationToken.None);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.ModuleNotesEdit, moduleId, true), CancellationToken.None);
             return note;
         }
-        catch (Exception ex) when (ex is PanelAccessDeniedException or ModuleNoteRejectedException or DbUpdateException)
+        catch (Exception ex) when (ex is ModuleNoteRejectedException or DbUpdateException)
         {
-            var who = actor is null ? await gate.CurrentUserNameAsync() : NameOf(actor);
-            await audit.RecordAsync(new AuditRecord(who, AuditActions.ModuleNotesEdit, moduleId, false, ex.Message), CancellationToken.None);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.ModuleNotesEdit, moduleId, false, ex.Message), CancellationToken.None);
             throw;
         }
     }
-
-    private static string NameOf(PanelUser user) => user.Email ?? user.UserName ?? user.Id;
 }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.ComponentModel.DataAnnotations;
-using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Stack;
@@ -99,22 +98,12 @@ public sealed class PreClassCheck(
 {
     public async Task<PreClassReport> RunAsync(CancellationToken ct)
     {
-        PanelUser actor;
-        try
-        {
-            actor = await gate.RequireAsync(PanelRoles.Instructor, ct);
-        }
-        catch (PanelAccessDeniedException ex)
-        {
-            await audit.RecordAsync(new AuditRecord(await gate.CurrentUserNameAsync(), AuditActions.PreClassCheck, "all modules", false, ex.Message), CancellationToken.None);
-            throw;
-        }
-
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.PreClassCheck, "all modules", ct);
         catalog.Refresh();
         var state = catalog.Current;
         var inventory = await readiness.ProbeGrafanaAsync(state.Catalog.Modules, ct);
         var report = Build(state, snapshot.Current, inventory, () => BackupDiskSpace.Measure(options.Value.BackupDirectory), options.Value, time.GetUtcNow());
-        await audit.RecordAsync(new AuditRecord(actor.Email ?? actor.UserName ?? actor.Id, AuditActions.PreClassCheck, "all modules", true,
+        await audit.RecordAsync(new AuditRecord(actor, AuditActions.PreClassCheck, "all modules", true,
             report.Verdict == PreClassVerdict.Ready ? null : $"{PreClassReport.Describe(report.Verdict)}: " +
             string.Join("; ", report.Items.Where(i => i.Status != CheckStatus.Pass).Select(i => i.Title))), CancellationToken.None);
         return report;
