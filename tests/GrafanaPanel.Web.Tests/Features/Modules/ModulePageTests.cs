@@ -1,30 +1,22 @@
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Modules;
-using GrafanaPanel.Web.Features.Stack;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using static GrafanaPanel.Web.Tests.Features.Modules.ModuleFixtures;
 using static GrafanaPanel.Web.Tests.Features.Stack.StackFixtures;
 
 namespace GrafanaPanel.Web.Tests.Features.Modules;
 
-public sealed class ModulePageTests : PanelTestContext
+public sealed class ModulePageTests : ModuleTestContext
 {
-    private readonly FakeGrafanaApi _grafana = new();
-    private readonly StackSnapshot _snapshot = new(Options.Create(new StackOptions()), TimeProvider.System);
     private readonly FakeNotes _notes = new();
 
     public ModulePageTests()
+        : base(new FakeModuleCatalog(ModuleFixtures.Catalog(
+            Module("module-4", services: ["grafana"], dashboards: ["organization-playground"], orgId: 1) with { LearnerAccounts = true })))
     {
-        var module = Module("module-4", services: ["grafana"], dashboards: ["organization-playground"], orgId: 1) with { LearnerAccounts = true };
-        Services.AddSingleton<IGrafanaApi>(_grafana);
-        Services.AddSingleton(_snapshot);
-        Services.AddSingleton<IModuleCatalog>(new FakeModuleCatalog(Catalog(module)));
-        Services.AddSingleton(new GrafanaLinks("http://lab.example:3000"));
-        Services.AddScoped<ModuleReadinessChecker>();
         Services.AddSingleton<IModuleNotes>(_notes);
-        _grafana.Dashboards.Add("organization-playground");
-        _snapshot.ReplaceContainers([Container("grafana", health: "healthy")]);
+        Grafana.Dashboards.Add("organization-playground");
+        Snapshot.ReplaceContainers([Container("grafana", health: "healthy")]);
     }
 
     [Fact]

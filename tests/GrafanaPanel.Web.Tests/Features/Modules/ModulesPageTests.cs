@@ -2,34 +2,25 @@ using System.Collections.Immutable;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Modules;
-using GrafanaPanel.Web.Features.Stack;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using static GrafanaPanel.Web.Tests.Features.Modules.ModuleFixtures;
 using static GrafanaPanel.Web.Tests.Features.Stack.StackFixtures;
 
 namespace GrafanaPanel.Web.Tests.Features.Modules;
 
-public sealed class ModulesPageTests : PanelTestContext
+public sealed class ModulesPageTests : ModuleTestContext
 {
-    private readonly FakeGrafanaApi _grafana = new();
-    private readonly StackSnapshot _snapshot = new(Options.Create(new StackOptions()), TimeProvider.System);
-    private readonly FakeModuleCatalog _catalog = new(Catalog(
-        Module("module-1", services: ["grafana", "prometheus"], dashboards: ["stack-health"], dataSources: ["prometheus"]),
-        Module("module-2", services: ["grafana", "loki"], dashboards: ["logs-loki"], dataSources: ["loki"])));
     private readonly FakePreClassCheck _preClass = new();
 
     public ModulesPageTests()
+        : base(new FakeModuleCatalog(ModuleFixtures.Catalog(
+            Module("module-1", services: ["grafana", "prometheus"], dashboards: ["stack-health"], dataSources: ["prometheus"]),
+            Module("module-2", services: ["grafana", "loki"], dashboards: ["logs-loki"], dataSources: ["loki"]))))
     {
-        Services.AddSingleton<IGrafanaApi>(_grafana);
-        Services.AddSingleton(_snapshot);
-        Services.AddSingleton<IModuleCatalog>(_catalog);
-        Services.AddSingleton(new GrafanaLinks("http://lab.example:3000"));
-        Services.AddScoped<ModuleReadinessChecker>();
         Services.AddSingleton<IPreClassCheck>(_preClass);
-        _grafana.Dashboards.UnionWith(["stack-health", "logs-loki"]);
-        _grafana.DataSources.UnionWith(["prometheus", "loki"]);
-        _snapshot.ReplaceContainers([Container("grafana", health: "healthy"), Container("prometheus", health: "healthy"), Container("loki", health: "healthy")]);
+        Grafana.Dashboards.UnionWith(["stack-health", "logs-loki"]);
+        Grafana.DataSources.UnionWith(["prometheus", "loki"]);
+        Snapshot.ReplaceContainers([Container("grafana", health: "healthy"), Container("prometheus", health: "healthy"), Container("loki", health: "healthy")]);
     }
 
     private static string StatusOf(IRenderedComponent<ModulesPage> page, string module) =>
@@ -46,15 +37,15 @@ public sealed class ModulesPageTests : PanelTestContext
         Assert.Equal("ready", StatusOf(page, "module-2"));
         Assert.Empty(page.FindAll("[data-test=problem]"));
         Assert.Equal(["Ready", "Ready"], page.FindAll("[data-test=readiness-chip]").Select(c => c.TextContent.Trim()));
-        Assert.Equal(1, _catalog.Refreshes);
+        Assert.Equal(1, Catalog.Refreshes);
     }
 
     [Fact]
     public void A_card_names_exactly_what_is_missing_and_the_other_stays_ready()
     {
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
-        _grafana.Dashboards.Remove("logs-loki");
-        _snapshot.UpsertContainer(Container("loki", ContainerState.Exited));
+        Grafana.Dashboards.Remove("logs-loki");
+        Snapshot.UpsertContainer(Container("loki", ContainerState.Exited));
 
         var page = Render<ModulesPage>();
 
@@ -72,7 +63,7 @@ public sealed class ModulesPageTests : PanelTestContext
     public void Unreachable_grafana_is_shown_with_its_reason_on_every_card()
     {
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
-        _grafana.Failure = new GrafanaApiException(GrafanaFailure.Unreachable, "Grafana at http://grafana:3000 is unreachable (the health check): Connection refused");
+        Grafana.Failure = new GrafanaApiException(GrafanaFailure.Unreachable, "Grafana at http://grafana:3000 is unreachable (the health check): Connection refused");
 
         var page = Render<ModulesPage>();
 
@@ -86,12 +77,12 @@ public sealed class ModulesPageTests : PanelTestContext
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
         var page = Render<ModulesPage>();
         page.WaitForAssertion(() => Assert.Equal("ready", StatusOf(page, "module-1")));
-        var calls = _grafana.Calls.Count;
+        var calls = Grafana.Calls.Count;
 
-        _snapshot.UpsertContainer(Container("prometheus", ContainerState.Exited));
+        Snapshot.UpsertContainer(Container("prometheus", ContainerState.Exited));
 
         page.WaitForAssertion(() => Assert.Equal("notready", StatusOf(page, "module-1")));
-        Assert.Equal(calls, _grafana.Calls.Count);
+        Assert.Equal(calls, Grafana.Calls.Count);
     }
 
     [Fact]
@@ -116,13 +107,13 @@ public sealed class ModulesPageTests : PanelTestContext
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
         var page = Render<ModulesPage>();
 
-        _catalog.Set(_catalog.Current with { Error = new CatalogError("/etc/grafana-panel/modules.yaml", 12, 5, "unknown key 'dashbaord'") });
+        Catalog.Set(Catalog.Current with { Error = new CatalogError("/etc/grafana-panel/modules.yaml", 12, 5, "unknown key 'dashbaord'") });
 
         page.WaitForAssertion(() => Assert.Contains("/etc/grafana-panel/modules.yaml, line 12", page.Find("[data-test=catalog-error]").TextContent));
         Assert.Contains("unknown key 'dashbaord'", page.Find("[data-test=catalog-error]").TextContent);
         Assert.Equal(2, page.FindAll("[data-test=module-card]").Count);
 
-        _catalog.Set(_catalog.Current with { Error = null });
+        Catalog.Set(Catalog.Current with { Error = null });
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-test=catalog-error]")));
     }
 
