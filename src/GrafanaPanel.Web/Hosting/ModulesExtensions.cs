@@ -37,6 +37,6 @@ public static class ModulesExtensions
         services.AddScoped<ModuleReadinessChecker>();
         services.AddScoped<IPreClassCheck, PreClassCheck>();
         services.AddScoped<IModuleNotes, ModuleNotes>();
-        services.AddScoped<LearnerAccounts>();
+        services.AddScoped<ILearnerAccounts, LearnerAccounts>();
     }
 }

@@ -38,6 +38,18 @@ public sealed record LearnerRemoval(string Login, bool Succeeded, string Message
 /// <summary>Thrown when a learner request is refused before anything is created; the message says why.</summary>
 public sealed class LearnerRequestRejectedException(string message) : Exception(message);
 
+/// <summary>Learner accounts as the learners page uses them (a seam for component tests).</summary>
+public interface ILearnerAccounts
+{
+    Task<IReadOnlyList<LearnerOutcome>> CreateAsync(LearnerRequest request, CancellationToken ct);
+
+    Task<IReadOnlyList<LearnerView>> ListAsync(CancellationToken ct);
+
+    Task<IReadOnlyList<LearnerRemoval>> RemoveAsync(IReadOnlyCollection<long> recordIds, CancellationToken ct);
+
+    Task<IReadOnlyList<LearnerRemoval>> RemoveAllAsync(CancellationToken ct);
+}
+
 /// <summary>
 /// Learner accounts in Grafana for Module 4, through Grafana's admin API: created in batches (optionally one
 /// organization per team), listed and removed. The portal records each user it created (id and login, never the
@@ -50,7 +62,7 @@ public sealed class LearnerAccounts(
     IGrafanaApi grafana,
     RoleGate gate,
     IAuditLog audit,
-    TimeProvider time)
+    TimeProvider time) : ILearnerAccounts
 {
     /// <summary>Every learner login starts with this; it marks an account as the portal's in Grafana's user list.</summary>
     public const string LoginPrefix = "learner-";
