@@ -2,9 +2,14 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.StackTests.Infrastructure;
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.IntegrationTests.Modules;
 
@@ -145,7 +150,7 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
         var app = await StartPortalAsync(grafana, _catalog, a => a.With("Grafana:User", null).With("Grafana:Password", null).With("Grafana:Token", token));
         var (readiness, outcomes) = await WithAsync(app, async () =>
         {
-            var (_, gate) = await TestAccounts.SignedInAsync(app.Services, Web.Features.Accounts.PanelRoles.Instructor);
+            var (_, gate) = await TestAccounts.SignedInAsync(app.Services, PanelRoles.Instructor);
             return (await CheckAsync(app), await LearnerAccountsOnStackTests.LearnersFor(app, gate).CreateAsync(new LearnerRequest(1), CancellationToken.None));
         });
 
@@ -156,6 +161,36 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
         Assert.Contains("set Grafana__User and Grafana__Password", outcome.Error);
         Assert.Null(await grafana.UserIdAsync("learner-01"));
     }
+
+    [Fact]
+    public async Task The_pre_class_check_of_an_instructor_lists_modules_services_disk_and_backups_and_is_audited_and_a_viewer_is_refused()
+    {
+        var report = await PreClassCheckFor(PanelRoles.Instructor).Invoke();
+
+        Assert.Equal(PreClassVerdict.ReadyWithWarnings, report.Verdict);
+        Assert.Equal(["Fundamentals on the test stack", "Organization on the test stack"],
+            report.Items.Where(i => i.Area == "Modules").Select(i => i.Title));
+        Assert.Equal(["grafana", "postgres", "redis"], report.Items.Where(i => i.Area == "Services").Select(i => i.Title).Order());
+        Assert.All(report.Items.Where(i => i.Area is "Modules" or "Services"), i => Assert.Equal(CheckStatus.Pass, i.Status));
+        Assert.Equal(CheckStatus.Pass, report.Items.Single(i => i.Title == "Free disk for the next backup").Status);
+        Assert.Equal(CheckStatus.Warning, report.Items.Single(i => i.Title == "Last successful backup").Status);
+
+        await Assert.ThrowsAsync<PanelAccessDeniedException>(() => PreClassCheckFor(PanelRoles.Viewer).Invoke());
+
+        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
+        var audit = await db.AuditEntries.Where(e => e.Action == AuditActions.PreClassCheck).OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal([(true, "all modules: Ready with warnings"), (false, "all modules")], audit.Select(e => (e.Succeeded, e.Target)));
+    }
+
+    private Func<Task<PreClassReport>> PreClassCheckFor(string role) => async () =>
+    {
+        var (_, gate) = await TestAccounts.SignedInAsync(_app.Services, role);
+        using var scope = _app.Services.CreateScope();
+        var check = new PreClassCheck(gate, _app.Services.GetRequiredService<IModuleCatalog>(), _app.Services.GetRequiredService<StackSnapshot>(),
+            scope.ServiceProvider.GetRequiredService<ModuleReadinessChecker>(), _app.Services.GetRequiredService<IAuditLog>(),
+            Options.Create(new PreClassOptions { BackupDirectory = Path.GetTempPath(), MinimumFreeBytes = 1024 }), TimeProvider.System);
+        return await check.RunAsync(CancellationToken.None);
+    };
 
     /// <summary>Runs <paramref name="test"/> on a portal of its own, then stops it and drops its database.</summary>
     private static async Task<T> WithAsync<T>(PanelAppFactory app, Func<Task<T>> test)
