@@ -64,11 +64,7 @@ public sealed class LearnerAccountsOnStackTests(OfflineGrafana grafana) : IAsync
         (await grafana.Admin.GetFromJsonAsync<JsonElement>($"api/orgs/{orgId}/users")).EnumerateArray()
             .ToDictionary(m => m.GetProperty("login").GetString()!, m => m.GetProperty("role").GetString()!);
 
-    private async Task<List<AuditEntry>> AuditAsync()
-    {
-        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
-        return await db.AuditEntries.Where(e => e.Action.StartsWith("learner.")).OrderBy(e => e.Id).ToListAsync();
-    }
+    private Task<List<AuditEntry>> AuditAsync() => TestAudit.EntriesAsync(_app, "learner.");
 
     [Fact]
     public async Task Learners_are_created_in_team_organizations_sign_in_with_the_password_shown_once_and_are_removed_with_their_teams()

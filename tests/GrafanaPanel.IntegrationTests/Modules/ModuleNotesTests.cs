@@ -28,11 +28,7 @@ public sealed class ModuleNotesTests : IAsyncLifetime
             _app.Services.GetRequiredService<IAuditLog>(), TimeProvider.System);
     }
 
-    private async Task<List<AuditEntry>> AuditAsync()
-    {
-        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
-        return await db.AuditEntries.Where(e => e.Action == AuditActions.ModuleNotesEdit).OrderBy(e => e.Id).ToListAsync();
-    }
+    private Task<List<AuditEntry>> AuditAsync() => TestAudit.EntriesAsync(_app, AuditActions.ModuleNotesEdit);
 
     [Theory]
     [InlineData(PanelRoles.Instructor)]

@@ -2,12 +2,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.StackTests.Infrastructure;
-using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -177,8 +175,7 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
 
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => PreClassCheckFor(PanelRoles.Viewer).Invoke());
 
-        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync();
-        var audit = await db.AuditEntries.Where(e => e.Action == AuditActions.PreClassCheck).OrderBy(e => e.Id).ToListAsync();
+        var audit = await TestAudit.EntriesAsync(_app, AuditActions.PreClassCheck);
         Assert.Equal([(true, "all modules: Ready with warnings"), (false, "all modules")], audit.Select(e => (e.Succeeded, e.Target)));
     }
 
