@@ -14,21 +14,16 @@ apt_install docker.io postgresql busybox-static debootstrap zstd curl ca-certifi
 ensure_dockerd
 ensure_compose_v2
 
-pg_dir=$(mktemp -d /tmp/grafanapanel-bench-pg.XXXXXX)
-pg_port=${GRAFANAPANEL_BENCH_PG_PORT:-55434}
-pg_password=$(random_secret)
 stack_started=0
 cleanup() {
   local rc=$?
   ((stack_started)) && "$root/tests/stack/down.sh" >/dev/null 2>&1 || true
-  stop_pg_cluster "$pg_dir"
-  rm -rf "$pg_dir"
+  stop_throwaway_pg
   stop_dockerd
   exit "$rc"
 }
 trap cleanup EXIT
-start_pg_cluster "$pg_dir" "$pg_port" "$pg_password"
-export GRAFANAPANEL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password;Database=postgres"
+start_throwaway_pg "${GRAFANAPANEL_BENCH_PG_PORT:-55434}"
 
 # A tiny local image for synthetic containers: busybox from Debian, no registry needed.
 ctx=$(mktemp -d)

@@ -16,19 +16,15 @@ apt_install docker.io postgresql chromium prometheus prometheus-alertmanager bus
 ensure_dockerd
 ensure_compose_v2
 
-pg_dir=$(mktemp -d /tmp/grafanapanel-test-pg.XXXXXX)
 pg_port=${GRAFANAPANEL_TEST_PG_PORT:-55433}
-pg_password=$(random_secret)
 cleanup() {
   local rc=$?
-  stop_pg_cluster "$pg_dir"
-  rm -rf "$pg_dir"
+  stop_throwaway_pg
   stop_dockerd
   exit "$rc"
 }
 trap cleanup EXIT
-start_pg_cluster "$pg_dir" "$pg_port" "$pg_password"
-export GRAFANAPANEL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password;Database=postgres;Timeout=10"
+start_throwaway_pg "$pg_port"
 export GRAFANAPANEL_CHROMIUM=${GRAFANAPANEL_CHROMIUM:-/usr/bin/chromium}
 say "PostgreSQL for tests on 127.0.0.1:$pg_port; Docker $(docker version --format '{{.Server.Version}}')"
 

@@ -129,3 +129,19 @@ ensure_compose_v2() {
 }
 
 random_secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
+# start_throwaway_pg PORT: a fresh PostgreSQL cluster in a temp folder for tests or benchmarks; exports
+# GRAFANAPANEL_TEST_POSTGRES (a superuser connection string) and THROWAWAY_PG_DIR for stop_throwaway_pg.
+start_throwaway_pg() {
+  local port=$1 password
+  password=$(random_secret)
+  THROWAWAY_PG_DIR=$(mktemp -d /tmp/grafanapanel-pg.XXXXXX)
+  start_pg_cluster "$THROWAWAY_PG_DIR" "$port" "$password"
+  export GRAFANAPANEL_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres;Timeout=10"
+}
+
+stop_throwaway_pg() {
+  [[ -n ${THROWAWAY_PG_DIR:-} ]] || return 0
+  stop_pg_cluster "$THROWAWAY_PG_DIR"
+  rm -rf "$THROWAWAY_PG_DIR"
+}

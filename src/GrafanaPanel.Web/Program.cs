@@ -25,6 +25,12 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Backup engine: volume archives through helper containers, restores with a safety net, start-up recovery.
+builder.AddPanelBackups();
+
+// Backup jobs, schedules, progress, download and import (above the engine).
+builder.AddPanelBackupJobs();
+
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 
@@ -48,6 +54,7 @@ app.MapPanelAccounts();
 app.MapPanelJobs();
 app.MapPanelStack();
 app.MapPanelAudit();
+app.MapPanelBackupJobs();
 app.MapPanelUi();
 
 await app.RunAsync();

@@ -35,10 +35,10 @@ public static class OverviewBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"scenario",-34} {"services",8} {"portal",10} {"ps -a",10} {"df -v",10} {"portal/ps",10} {"portal/df",10}");
+        Console.WriteLine($"{"scenario",-40} {"services",8} {"portal",10} {"ps -a",10} {"df -v",10} {"portal/ps",10} {"portal/df",10}");
         foreach (var (scenario, services, portal, ps, df) in rows)
         {
-            Console.WriteLine($"{scenario,-34} {services,8} {Ms(portal),10} {Ms(ps),10} {Ms(df),10} {portal / ps,10:0.000} {portal / df,10:0.000}");
+            Console.WriteLine($"{scenario,-40} {services,8} {Ms(portal),10} {Ms(ps),10} {Ms(df),10} {portal / ps,10:0.000} {portal / df,10:0.000}");
         }
 
         var met = rows.All(r => r.Portal < r.Ps);

@@ -91,6 +91,32 @@ public sealed class FakeDockerEngine : IDockerEngine
         }
     }
 
+    public Task PauseContainerAsync(string id, CancellationToken ct) => Record($"pause {id}");
+
+    public Task UnpauseContainerAsync(string id, CancellationToken ct) => Record($"unpause {id}");
+
+    public Task RemoveContainerAsync(string id, CancellationToken ct) => Record($"remove {id}");
+
+    public Task<long> WaitContainerAsync(string id, TimeSpan limit, CancellationToken ct) => Task.FromResult(0L);
+
+    // The backup engine is tested against a real daemon (integration tests); UI tests never reach these.
+    public Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task<Stream> GetArchiveAsync(string id, string path, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task PutArchiveAsync(string id, string path, Stream tar, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<IReadOnlyList<VolumeRecord>> ListVolumesAsync(string project, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<VolumeRecord>>(Volumes.Select(v => new VolumeRecord(v.Name, v.Labels)).ToList());
+
+    public Task<bool> VolumeExistsAsync(string name, CancellationToken ct) => Task.FromResult(Volumes.Any(v => v.Name == name));
+
+    public Task CreateVolumeAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct) => Record($"create volume {name}");
+
+    public Task RemoveVolumeAsync(string name, CancellationToken ct) => Record($"remove volume {name}");
+
     private Task Record(string call)
     {
         lock (Calls)

@@ -1,6 +1,8 @@
 using GrafanaPanel.Web.Features.Accounts;
 using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using Polly;
 using Polly.Retry;
@@ -103,6 +105,8 @@ public sealed class DatabaseInitializer(
             await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [MigrationLockKey], ct);
             try
             {
+                // Created first so EF does not query a missing history table (it logs that as an error on a fresh database).
+                await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), ct);
                 await db.Database.MigrateAsync(ct);
                 PostgreSqlObjectsInstaller.Install((NpgsqlConnection)db.Database.GetDbConnection(), HangfireSchema);
             }

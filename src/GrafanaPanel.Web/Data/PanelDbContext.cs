@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -21,6 +22,10 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     public DbSet<LearnerAccount> LearnerAccounts => Set<LearnerAccount>();
 
     public DbSet<LearnerTeam> LearnerTeams => Set<LearnerTeam>();
+
+    public DbSet<BackupSet> BackupSets => Set<BackupSet>();
+
+    public DbSet<BackupSchedule> BackupSchedules => Set<BackupSchedule>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

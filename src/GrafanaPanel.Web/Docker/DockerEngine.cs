@@ -124,6 +124,179 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
             ct);
     }
 
+    public async Task PauseContainerAsync(string id, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        await CallAsync($"pausing container {id}", ContainerSubject(id), async token =>
+        {
+            await _client.Containers.PauseContainerAsync(id, token);
+            return true;
+        }, ct);
+    }
+
+    public async Task UnpauseContainerAsync(string id, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        await CallAsync($"unpausing container {id}", ContainerSubject(id), async token =>
+        {
+            await _client.Containers.UnpauseContainerAsync(id, token);
+            return true;
+        }, ct);
+    }
+
+    public async Task RemoveContainerAsync(string id, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        try
+        {
+            await CallAsync($"removing container {id}", ContainerSubject(id), async token =>
+            {
+                await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token);
+                return true;
+            }, ct);
+        }
+        catch (DockerNotFoundException)
+        {
+            // Already gone: that is what was asked for.
+        }
+    }
+
+    public async Task<long> WaitContainerAsync(string id, TimeSpan limit, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        var response = await CallAsync($"waiting for container {id} to exit", ContainerSubject(id), limit,
+            token => _client.Containers.WaitContainerAsync(id, token), ct);
+        return response.StatusCode;
+    }
+
+    public async Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct)
+    {
+        var body = HelperContainerBody.Build(spec);
+        var created = await CallAsync("creating a helper container", $"Image {spec.Image}",
+            token => _client.Containers.CreateContainerAsync(body, token), ct);
+
+        // What the daemon made of the body is what counts: inspect it and remove it at once if anything else crept in.
+        try
+        {
+            var inspected = await CallAsync($"inspecting helper container {created.ID}", ContainerSubject(created.ID),
+                token => _client.Containers.InspectContainerAsync(created.ID, token), ct);
+            CheckCreatedHelper(inspected, spec);
+        }
+        catch
+        {
+            await RemoveContainerAsync(created.ID, CancellationToken.None);
+            throw;
+        }
+
+        return created.ID;
+    }
+
+    public async Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct)
+    {
+        var labels = new Dictionary<string, bool> { [$"{HelperContainerBody.HelperLabel}=true"] = true, [$"{ContainerRecord.ProjectLabel}={project}"] = true };
+        var listed = await CallAsync("listing helper containers", "Helper containers",
+            token => _client.Containers.ListContainersAsync(
+                new ContainersListParameters { All = true, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels } }, token),
+            ct);
+        return listed.Select(c => c.ID).ToList();
+    }
+
+    public async Task<Stream> GetArchiveAsync(string id, string path, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        var response = await CallAsync($"reading {path} of container {id}", $"{path} in container {id}",
+            token => _client.Containers.GetArchiveFromContainerAsync(id, new GetArchiveFromContainerParameters { Path = path }, statOnly: false, token),
+            ct);
+        return new TranslatingStream(response.Stream, ex => Translate(ex, $"{path} in container {id}"));
+    }
+
+    // The upload runs as long as the tar is big; only the caller's token bounds it.
+    public async Task PutArchiveAsync(string id, string path, Stream tar, CancellationToken ct)
+    {
+        RequireContainerReference(id);
+        await CallAsync($"extracting an archive into {path} of container {id}", $"{path} in container {id}", Timeout.InfiniteTimeSpan,
+            async token =>
+            {
+                // The client disposes what it uploads; the caller owns the tar (and may read on to its end).
+                await using var body = new TranslatingStream(tar, _ => null, leaveOpen: true);
+                await _client.Containers.ExtractArchiveToContainerAsync(id, new ContainerPathStatParameters { Path = path, AllowOverwriteDirWithFile = false }, body, token);
+                return true;
+            }, ct);
+    }
+
+    public async Task<IReadOnlyList<VolumeRecord>> ListVolumesAsync(string project, CancellationToken ct)
+    {
+        var listed = await CallAsync($"listing the volumes of project {project}", $"Project {project}",
+            token => _client.Volumes.ListAsync(new VolumesListParameters { Filters = Filter("label", $"{ContainerRecord.ProjectLabel}={project}") }, token),
+            ct);
+        return (listed.Volumes ?? []).Select(v => new VolumeRecord(v.Name, (IReadOnlyDictionary<string, string>?)v.Labels ?? new Dictionary<string, string>())).ToList();
+    }
+
+    public async Task<bool> VolumeExistsAsync(string name, CancellationToken ct)
+    {
+        if (!HelperContainerBody.IsVolumeName(name))
+        {
+            return false;
+        }
+
+        try
+        {
+            await CallAsync($"inspecting volume {name}", VolumeSubject(name), token => _client.Volumes.InspectAsync(name, token), ct);
+            return true;
+        }
+        catch (DockerNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    public async Task CreateVolumeAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
+    {
+        if (!HelperContainerBody.IsVolumeName(name))
+        {
+            throw new DockerOperationException($"'{name}' is not a Docker volume name.");
+        }
+
+        await CallAsync($"creating volume {name}", VolumeSubject(name),
+            token => _client.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = labels.ToDictionary() }, token), ct);
+    }
+
+    public async Task RemoveVolumeAsync(string name, CancellationToken ct)
+    {
+        if (!HelperContainerBody.IsVolumeName(name))
+        {
+            return;
+        }
+
+        try
+        {
+            await CallAsync($"removing volume {name}", VolumeSubject(name), async token =>
+            {
+                await _client.Volumes.RemoveAsync(name, force: false, token);
+                return true;
+            }, ct);
+        }
+        catch (DockerNotFoundException)
+        {
+        }
+    }
+
+    private static void CheckCreatedHelper(ContainerInspectResponse inspected, HelperContainerSpec spec)
+    {
+        var host = inspected.HostConfig;
+        var expected = spec.Volumes.Select(v => (v.VolumeName, v.Target)).OrderBy(v => v.Target, StringComparer.Ordinal).ToList();
+        var actual = (inspected.Mounts ?? []).Select(m => (m.Name, m.Destination)).OrderBy(v => v.Destination, StringComparer.Ordinal).ToList();
+        if (host is null || host.Binds is { Count: > 0 } || host.Privileged || host.NetworkMode != "none"
+            || (inspected.Mounts ?? []).Any(m => m.Type != "volume") || !expected.SequenceEqual(actual))
+        {
+            throw new UnsafeHelperContainerException(
+                $"the daemon created container {inspected.ID} with other mounts or privileges than asked for " +
+                $"(mounts: {string.Join(", ", actual.Select(m => $"{m.Item1}:{m.Item2}"))}); it was removed.");
+        }
+    }
+
+    private static string VolumeSubject(string name) => $"Volume {name}";
+
     public async IAsyncEnumerable<EngineEvent> WatchEventsAsync(string project, [EnumeratorCancellation] CancellationToken ct)
     {
         var channel = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true });

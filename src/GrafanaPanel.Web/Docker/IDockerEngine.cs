@@ -39,4 +39,43 @@ public interface IDockerEngine
 
     /// <summary>The last <paramref name="tail"/> lines, then (when <paramref name="follow"/>) new lines until cancelled.</summary>
     IAsyncEnumerable<LogLine> ReadLogsAsync(string id, int tail, bool follow, CancellationToken ct);
+
+    Task PauseContainerAsync(string id, CancellationToken ct);
+
+    Task UnpauseContainerAsync(string id, CancellationToken ct);
+
+    /// <summary>Removes a container and its anonymous volumes (force); a container that is already gone is no error.</summary>
+    Task RemoveContainerAsync(string id, CancellationToken ct);
+
+    /// <summary>Waits until the container exits and returns its exit code; gives up after <paramref name="limit"/>.</summary>
+    Task<long> WaitContainerAsync(string id, TimeSpan limit, CancellationToken ct);
+
+    /// <summary>
+    /// Creates (never starts) a helper container from a body the portal writes: checked by
+    /// <see cref="HelperContainerBody.Check"/> before it is sent, and inspected after. Returns its id.
+    /// </summary>
+    Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct);
+
+    /// <summary>Ids of the portal's helper containers for the project (label <c>grafana-panel.helper=true</c>), any state.</summary>
+    Task<IReadOnlyList<string>> ListHelperContainersAsync(string project, CancellationToken ct);
+
+    /// <summary>
+    /// <c>GET /containers/{id}/archive?path=</c>: the tar of a folder in the container, volume content included (works
+    /// on a container that was never started). Only opening is bounded by the request timeout; the caller disposes the stream.
+    /// </summary>
+    Task<Stream> GetArchiveAsync(string id, string path, CancellationToken ct);
+
+    /// <summary><c>PUT /containers/{id}/archive?path=</c>: extracts <paramref name="tar"/> into a folder of the container.</summary>
+    Task PutArchiveAsync(string id, string path, Stream tar, CancellationToken ct);
+
+    /// <summary>Volumes labelled with the compose project.</summary>
+    Task<IReadOnlyList<VolumeRecord>> ListVolumesAsync(string project, CancellationToken ct);
+
+    /// <summary>Whether a volume of that name exists (in any project).</summary>
+    Task<bool> VolumeExistsAsync(string name, CancellationToken ct);
+
+    Task CreateVolumeAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct);
+
+    /// <summary>Removes a volume; one that is already gone is no error.</summary>
+    Task RemoveVolumeAsync(string name, CancellationToken ct);
 }

@@ -44,16 +44,7 @@ public sealed class Browser : IAsyncDisposable
         await page.FillAsync("input[name=Email]", email);
         await page.FillAsync("input[name=Password]", password);
         await page.ClickAsync("[data-test=login-submit]");
-        try
-        {
-            await page.Locator("[data-test=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
-        }
-        catch (TimeoutException)
-        {
-            await page.ScreenshotAsync(new() { Path = "/tmp/signin-timeout.png" });
-            await File.WriteAllTextAsync("/tmp/signin-timeout.html", await page.ContentAsync());
-            throw;
-        }
+        await page.Locator("[data-test=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
     }
 
     public async ValueTask DisposeAsync()

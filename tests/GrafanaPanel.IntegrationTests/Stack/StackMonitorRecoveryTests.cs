@@ -50,6 +50,67 @@ public sealed class StackMonitorRecoveryTests
         }
     }
 
+    [Fact]
+    public async Task Following_logs_goes_on_after_the_daemon_restarts()
+    {
+        await using var daemon = await IsolatedDockerd.StartAsync();
+        var project = "gplogs" + Guid.NewGuid().ToString("N")[..8];
+        await BuildBusyboxAsync(daemon.Endpoint);
+        // The counter survives the restart in a volume, so lines after it are new numbers.
+        await DockerCli.RunAsync(
+            ["run", "-d", "--network", "none", "--restart", "always", "--name", $"{project}-ticker-1",
+             "--label", $"{ContainerRecord.ProjectLabel}={project}", "--label", $"{ContainerRecord.ServiceLabel}=ticker",
+             "-v", $"{project}_state:/state", TestProject.Image,
+             "sh", "-c", "n=$(cat /state/n 2>/dev/null || echo 0); while true; do n=$((n+1)); echo $n > /state/n; echo tick $n; sleep 0.3; done"],
+            daemon.Endpoint);
+
+        await using var app = new PanelAppFactory()
+            .With("Docker:Endpoint", daemon.Endpoint)
+            .With("Docker:RequestTimeout", "00:00:05")
+            .With("Stack:ProjectName", project);
+        await app.InitializeAsync();
+        try
+        {
+            await app.WaitUntilDatabaseReadyAsync();
+            var snapshot = app.Services.GetRequiredService<StackSnapshot>();
+            await Eventually.HoldsAsync(() => snapshot.Current.Find("ticker") is not null, TimeSpan.FromSeconds(30), "the ticker in the snapshot");
+            using var scope = app.Services.CreateScope();
+            var logs = scope.ServiceProvider.GetRequiredService<StackLogs>();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var lines = new List<ServiceLogLine>();
+            var restarted = false;
+            long lastBeforeRestart = 0;
+
+            await foreach (var line in logs.ReadAsync(["ticker"], 5, follow: true, cts.Token))
+            {
+                lines.Add(line);
+                var number = line.Text.StartsWith("tick ", StringComparison.Ordinal) ? long.Parse(line.Text[5..]) : 0;
+                if (!restarted && lines.Count >= 8)
+                {
+                    lastBeforeRestart = lines.Where(l => l.Text.StartsWith("tick ", StringComparison.Ordinal)).Max(l => long.Parse(l.Text[5..]));
+                    restarted = true;
+                    await daemon.StopAsync();
+                    await daemon.StartAgainAsync();
+                }
+                else if (restarted && number > lastBeforeRestart + 3)
+                {
+                    break;
+                }
+            }
+
+            Assert.True(restarted);
+            var ticks = lines.Where(l => l.Text.StartsWith("tick ", StringComparison.Ordinal)).Select(l => long.Parse(l.Text[5..])).ToList();
+            Assert.Equal(ticks.Order(), ticks);
+            Assert.Equal(ticks.Count, ticks.Distinct().Count());
+            Assert.True(lines.Any(l => l.Text.StartsWith("tick ", StringComparison.Ordinal) && long.Parse(l.Text[5..]) > lastBeforeRestart + 3),
+                "lines written after the restart arrive in the same follow");
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
+    }
+
     private static async Task BuildBusyboxAsync(string endpoint)
     {
         var context = Directory.CreateTempSubdirectory("gp-busybox-");

@@ -16,4 +16,10 @@ public static class AuditActions
     public const string LearnerCreate = "learner.create";
     public const string LearnerRemove = "learner.remove";
     public const string LearnerTeamRemove = "learner.team-remove";
+
+    /// <summary><c>service.start</c>, <c>service.stop</c>, <c>service.restart</c>.</summary>
+    public static string Service(string verb) => $"service.{verb}";
+
+    /// <summary><c>stack.start</c>, <c>stack.stop</c>, <c>stack.restart</c> (the whole stack).</summary>
+    public static string Stack(string verb) => $"stack.{verb}";
 }

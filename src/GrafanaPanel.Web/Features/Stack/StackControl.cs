@@ -51,19 +51,19 @@ public sealed class StackControl(
         }
         catch (StackActionRefusedException ex)
         {
-            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", Printable(serviceName), false, ex.Message), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Service(verb), Printable(serviceName), false, ex.Message), ct);
             throw;
         }
 
         try
         {
             await ApplyAsync(service, action, ct);
-            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", service.Name, true), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Service(verb), service.Name, true), ct);
             return $"{service.Name}: {Past(action)}.";
         }
         catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
         {
-            await audit.RecordAsync(new AuditRecord(actor, $"service.{verb}", service.Name, false, ex.Message), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Service(verb), service.Name, false, ex.Message), ct);
             throw;
         }
     }
@@ -100,14 +100,14 @@ public sealed class StackControl(
                 }
             }
 
-            await audit.RecordAsync(new AuditRecord(actor, $"stack.{verb}", _options.ProjectName, true), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), _options.ProjectName, true), ct);
             var done = $"The stack was {Past(action)}: {string.Join(", ", (action == ServiceAction.Stop ? Enumerable.Reverse(ordered) : ordered).Select(s => s.Name))}.";
             progress?.Report(done);
             return done;
         }
         catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
         {
-            await audit.RecordAsync(new AuditRecord(actor, $"stack.{verb}", _options.ProjectName, false, ex.Message), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), _options.ProjectName, false, ex.Message), ct);
             throw;
         }
     }

@@ -15,6 +15,9 @@ public sealed class StackLogs(IDockerEngine engine, StackSnapshot snapshot)
 {
     public const int MaxTail = 5000;
 
+    private const int RefollowTail = 1000;
+    private static readonly TimeSpan RefollowDelay = TimeSpan.FromSeconds(2);
+
     /// <summary>The last <paramref name="tail"/> lines of the given services (all when empty), merged by time, then new lines when following.</summary>
     public async IAsyncEnumerable<ServiceLogLine> ReadAsync(
         IReadOnlyCollection<string> services, int tail, bool follow, [EnumeratorCancellation] CancellationToken ct)
@@ -60,26 +63,52 @@ public sealed class StackLogs(IDockerEngine engine, StackSnapshot snapshot)
         }
     }
 
+    /// <summary>
+    /// Follows one container until cancelled. When the stream ends (the container stopped, or the daemon went away and
+    /// came back), it follows again and catches up from the last line it delivered, so an open page keeps going.
+    /// </summary>
     private async Task PumpAsync(string service, ContainerRecord container, DateTimeOffset since, ChannelWriter<ServiceLogLine> writer, CancellationToken ct)
     {
-        try
+        var tail = 0;
+        var lostNotice = false;
+        while (!ct.IsCancellationRequested)
         {
-            // tail 0 with follow: only what is written from now on; lines at or before the history's end are skipped.
-            await foreach (var line in engine.ReadLogsAsync(container.Id, 0, follow: true, ct))
+            try
             {
-                if (line.Timestamp > since)
+                // tail 0: only what is written from now on; after a gap, the recent lines filtered by time fill it.
+                await foreach (var line in engine.ReadLogsAsync(container.Id, tail, follow: true, ct))
                 {
-                    await writer.WriteAsync(new ServiceLogLine(service, line.Timestamp, line.Stream, line.Text), ct);
+                    lostNotice = false;
+                    if (line.Timestamp > since)
+                    {
+                        since = line.Timestamp;
+                        await writer.WriteAsync(new ServiceLogLine(service, line.Timestamp, line.Stream, line.Text), ct);
+                    }
                 }
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is DockerUnavailableException or DockerNotFoundException or DockerOperationException)
-        {
-            await writer.WriteAsync(new ServiceLogLine(service, DateTimeOffset.UtcNow, LogStream.Stderr,
-                $"[GrafanaPanel] log follow of {service} stopped: {ex.Message}"), CancellationToken.None);
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is DockerUnavailableException or DockerNotFoundException or DockerOperationException)
+            {
+                if (!lostNotice)
+                {
+                    lostNotice = true;
+                    await writer.WriteAsync(new ServiceLogLine(service, DateTimeOffset.UtcNow, LogStream.Stderr,
+                        $"[GrafanaPanel] following {service} paused: {ex.Message} Reconnecting…"), ct);
+                }
+            }
+
+            tail = RefollowTail;
+            try
+            {
+                await Task.Delay(RefollowDelay, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

@@ -1,0 +1,632 @@
+using System.Diagnostics;
+using System.Globalization;
+using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Stack;
+using Microsoft.Extensions.Options;
+
+namespace GrafanaPanel.Web.Features.Backups;
+
+/// <summary>
+/// The Docker-facing backup engine. Volumes are read through one helper container per set (created, never started,
+/// each volume mounted read-only at <c>/v/&lt;name&gt;</c>, so every tar's root is the volume's name) and restored by
+/// uploading the validated tar to <c>/v</c> of a helper with the target mounted at <c>/v/&lt;root&gt;</c>.
+/// Every volume name from a request is resolved against the stack first; the portal's own volumes are refused.
+/// </summary>
+public sealed class BackupRunner(
+    IDockerEngine docker,
+    StackSnapshot snapshot,
+    StackLock stackLock,
+    IOptions<BackupOptions> options,
+    IOptions<StackOptions> stackOptions,
+    TimeProvider time,
+    ILogger<BackupRunner> logger,
+    IRestoredVolumeCheck? restoredVolumeCheck = null) : IBackupRunner
+{
+    /// <summary>Marks volumes the portal creates itself (scratch volumes of a test restore).</summary>
+    public const string ScratchLabel = "grafana-panel.scratch";
+
+    /// <summary>Set on a volume made by "restore into a new volume": the set it came from.</summary>
+    public const string RestoredFromLabel = "grafana-panel.restored-from";
+
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan EmptyLimit = TimeSpan.FromMinutes(30);
+
+    private readonly BackupOptions _options = options.Value;
+    private readonly string _project = stackOptions.Value.ProjectName;
+    private readonly IRestoredVolumeCheck _check = restoredVolumeCheck ?? new ManifestRestoredVolumeCheck();
+
+    private string BackupDirectory => Path.GetFullPath(_options.Directory);
+
+    public async Task<BackupOutcome> BackupAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (request.SetId == Guid.Empty || request.Volumes.Count == 0)
+        {
+            throw new BackupRefusedException("A backup needs a set id and at least one volume.");
+        }
+
+        var volumes = await ResolveStackVolumesAsync(request.Volumes, ct);
+        var users = UsersOf(volumes);
+        var image = HelperImageFor(volumes);
+        CheckFreeSpace(volumes);
+
+        var startedAt = time.GetUtcNow();
+        var folder = Path.Combine(BackupDirectory,
+            $"{startedAt.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{request.SetId.ToString("N")[..8]}");
+        if (Directory.Exists(folder))
+        {
+            throw new BackupRefusedException($"The set folder {folder} exists already; a set is never written twice.");
+        }
+
+        Directory.CreateDirectory(folder);
+        string? helper = null;
+        Interruption? interruption = null;
+        try
+        {
+            helper = await docker.CreateHelperContainerAsync(
+                new HelperContainerSpec(_project, image, [.. volumes.Select(v => new HelperVolumeMount(v, "/v/" + v, ReadOnly: true))], ["true"]),
+                ct);
+
+            interruption = await InterruptAsync(request.SetId, "backup", folder, request.Mode, users.Values.SelectMany(c => c).DistinctBy(c => c.Id), ct);
+
+            var written = new List<ManifestVolume>();
+            foreach (var volume in volumes)
+            {
+                var sizeHint = snapshot.Current.Volumes.FirstOrDefault(v => v.Name == volume)?.SizeBytes;
+                progress?.Report(new BackupProgress("Reading", volume, 0, sizeHint));
+                var archive = await ReadVolumeAsync(helper, volume, Path.Combine(folder, ArchiveCompressionStreams.ArchiveFileName(volume, request.Compression)),
+                    request.Compression, p => progress?.Report(new BackupProgress("Reading", volume, p.TarBytes, sizeHint)), ct);
+                if (archive.RootName != volume)
+                {
+                    throw new InvalidDataException($"The daemon's tar of {volume} has the root '{archive.RootName}' instead of the volume's name.");
+                }
+
+                BackupLog.VolumeWritten(logger, request.SetId, volume, archive.TarBytes, archive.CompressedBytes);
+                var containers = users[volume];
+                written.Add(ManifestVolume.FromArchive(volume, archive,
+                    [.. containers.Select(c => c.Image).Distinct().Order(StringComparer.Ordinal)],
+                    [.. containers.Select(c => c.Service ?? c.Name).Distinct().Order(StringComparer.Ordinal)]));
+            }
+
+            // Resume before the manifest: the containers wait for nothing more than the reads.
+            await ResumeAsync(interruption);
+            interruption = null;
+
+            var manifest = new BackupManifest(request.SetId, startedAt, request.Trigger, request.Mode, request.Compression, written);
+            await manifest.WriteAsync(folder, ct);
+            progress?.Report(new BackupProgress("Done", null, written.Sum(v => v.TarBytes), written.Sum(v => v.TarBytes)));
+            return new BackupOutcome(request.SetId, folder, manifest, stopwatch.Elapsed);
+        }
+        catch (Exception e)
+        {
+            // Nothing that looks complete may stay behind: the folder has no manifest yet, and its archives go too.
+            TryDeleteFolder(folder);
+            BackupLog.BackupFailed(logger, e, request.SetId, folder);
+            throw;
+        }
+        finally
+        {
+            if (interruption is not null)
+            {
+                await ResumeAsync(interruption);
+            }
+
+            await RemoveHelperAsync(helper);
+        }
+    }
+
+    public async Task<RestoreOutcome> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var folder = ResolveSetFolder(request.Folder);
+        var manifest = await ReadManifestAsync(folder, ct);
+        var chosen = ChooseVolumes(manifest, request.Volumes);
+
+        using var held = stackLock.Acquire($"restore of set {manifest.SetId}");
+        if (request.IntoNewVolume is { } newVolume)
+        {
+            if (chosen.Count != 1)
+            {
+                throw new BackupRefusedException("Restore into a new volume takes exactly one volume of the set.");
+            }
+
+            await RestoreIntoNewVolumeAsync(folder, manifest, chosen[0], newVolume,
+                new Dictionary<string, string> { [ContainerRecord.ProjectLabel] = _project, [RestoredFromLabel] = manifest.SetId.ToString("D") },
+                progress, ct);
+            return new RestoreOutcome([newVolume], null, stopwatch.Elapsed);
+        }
+
+        var targets = await ResolveStackVolumesAsync([.. chosen.Select(v => v.Name)], ct);
+        // Every archive is checked before anything is stopped or emptied: a corrupt set touches nothing.
+        foreach (var volume in chosen)
+        {
+            progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
+            await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+        }
+
+        var image = HelperImageFor(targets);
+        var users = UsersOf(targets).Values.SelectMany(c => c).DistinctBy(c => c.Id).ToList();
+        Interruption? interruption = null;
+        BackupOutcome? safety = null;
+        string? touching = null;
+        try
+        {
+            interruption = await InterruptAsync(manifest.SetId, "restore", folder, BackupMode.Stop, users, ct);
+            if (request.SafetyBackup)
+            {
+                // The services are stopped already, so a hot copy is a consistent one.
+                safety = await BackupAsync(new BackupRequest(Guid.NewGuid(), targets, BackupMode.Hot, ArchiveCompression.Zstd, BackupTrigger.PreRestore),
+                    progress, ct);
+            }
+
+            foreach (var volume in chosen)
+            {
+                touching = volume.Name;
+                await ReplaceVolumeContentAsync(folder, manifest, volume, image, progress, ct);
+                BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+            }
+
+            touching = null;
+        }
+        catch (Exception e) when (touching is not null && safety is not null)
+        {
+            BackupLog.RollingBack(logger, e, manifest.SetId, touching, safety.SetId);
+            try
+            {
+                foreach (var volume in safety.Manifest.Volumes)
+                {
+                    progress?.Report(new BackupProgress("Rolling back", volume.Name, 0, volume.TarBytes));
+                    await ReplaceVolumeContentAsync(safety.Folder, safety.Manifest, volume, image, progress: null, CancellationToken.None);
+                }
+            }
+            catch (Exception rollback)
+            {
+                BackupLog.RollbackFailed(logger, rollback, manifest.SetId, safety.Folder);
+                throw new RestoreFailedException(
+                    $"Restoring {touching} from set {manifest.SetId} failed ({e.Message}), and putting back the safety backup failed too " +
+                    $"({rollback.Message}). The volumes may be incomplete; the safety backup is set {safety.SetId} in {safety.Folder}.",
+                    rolledBack: false, new AggregateException(e, rollback));
+            }
+
+            throw new RestoreFailedException(
+                $"Restoring {touching} from set {manifest.SetId} failed: {e.Message} Nothing was lost: the volumes were rolled back to " +
+                $"the safety backup {safety.SetId} taken just before, and their services were started again.",
+                rolledBack: true, e);
+        }
+        finally
+        {
+            if (interruption is not null)
+            {
+                await ResumeAsync(interruption);
+            }
+        }
+
+        return new RestoreOutcome([.. chosen.Select(v => v.Name)], safety?.SetId, stopwatch.Elapsed);
+    }
+
+    public async Task<VerifyOutcome> VerifyAsync(string folder, bool testRestore, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var setFolder = ResolveSetFolder(folder);
+        BackupManifest manifest;
+        try
+        {
+            manifest = await BackupManifest.ReadAsync(setFolder, ct);
+        }
+        catch (InvalidManifestException e)
+        {
+            return new VerifyOutcome(false, e.Message, stopwatch.Elapsed);
+        }
+
+        var problems = new List<string>();
+        foreach (var volume in manifest.Volumes)
+        {
+            progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
+            try
+            {
+                await ArchiveVerifier.ValidateAsync(setFolder, manifest, volume, ct);
+            }
+            catch (ArchiveRejectedException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            return new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed);
+        }
+
+        if (!testRestore)
+        {
+            return new VerifyOutcome(true, $"All {manifest.Volumes.Count} archives match their SHA-256 and hold safe, complete tars.", stopwatch.Elapsed);
+        }
+
+        foreach (var volume in manifest.Volumes)
+        {
+            var scratch = $"gp-verify-{Guid.NewGuid():N}"[..22];
+            progress?.Report(new BackupProgress("Test restore", volume.Name, 0, volume.TarBytes));
+            try
+            {
+                await RestoreIntoNewVolumeAsync(setFolder, manifest, volume, scratch,
+                    new Dictionary<string, string> { [ContainerRecord.ProjectLabel] = _project, [ScratchLabel] = "true" }, progress, ct);
+            }
+            catch (Exception e) when (e is BackupRefusedException or ArchiveRejectedException or DockerOperationException or InvalidDataException)
+            {
+                problems.Add($"Test restore of {volume.Name}: {e.Message}");
+            }
+            finally
+            {
+                await docker.RemoveVolumeAsync(scratch, CancellationToken.None);
+            }
+        }
+
+        return problems.Count > 0
+            ? new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed)
+            : new VerifyOutcome(true,
+                $"All {manifest.Volumes.Count} archives verified and test-restored into scratch volumes; entries and sizes match the manifest.",
+                stopwatch.Elapsed);
+    }
+
+    /// <summary>Empties <paramref name="volume"/>'s Docker volume, uploads its validated tar, and checks the result.</summary>
+    private async Task ReplaceVolumeContentAsync(
+        string folder, BackupManifest manifest, ManifestVolume volume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        await EmptyVolumeAsync(volume.Name, image, ct);
+        await UploadAndCheckAsync(folder, manifest, volume, volume.Name, image, progress, ct);
+    }
+
+    private async Task RestoreIntoNewVolumeAsync(
+        string folder, BackupManifest manifest, ManifestVolume volume, string newVolume, IReadOnlyDictionary<string, string> labels,
+        IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        if (!HelperContainerBody.IsVolumeName(newVolume))
+        {
+            throw new BackupRefusedException($"'{newVolume}' is not a Docker volume name (letters, digits, '_', '.', '-'; at least two characters).");
+        }
+
+        if (await docker.VolumeExistsAsync(newVolume, ct))
+        {
+            throw new BackupRefusedException($"Volume {newVolume} exists already; restore into a new volume never writes into an existing one.");
+        }
+
+        await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+        var image = HelperImageOrNull(volume.Images) ?? throw new BackupRefusedException(
+            $"No helper image: set Backups__HelperImage, or keep an image the volume's services used ({string.Join(", ", volume.Images)}).");
+        await docker.CreateVolumeAsync(newVolume, labels, ct);
+        try
+        {
+            await UploadAndCheckAsync(folder, manifest, volume, newVolume, image, progress, ct);
+        }
+        catch
+        {
+            await docker.RemoveVolumeAsync(newVolume, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task UploadAndCheckAsync(
+        string folder, BackupManifest manifest, ManifestVolume volume, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var helper = await docker.CreateHelperContainerAsync(
+            new HelperContainerSpec(_project, image, [new HelperVolumeMount(targetVolume, "/v/" + volume.RootName, ReadOnly: false)], ["true"]), ct);
+        try
+        {
+            progress?.Report(new BackupProgress("Writing", targetVolume, 0, volume.TarBytes));
+            await using (var validated = await ArchiveVerifier.OpenValidatedTarAsync(folder, manifest, volume, ct))
+            {
+                await docker.PutArchiveAsync(helper, "/v", validated.Tar, ct);
+                // The upload may stop reading at the tar's end marker; reading on re-hashes the rest of the file.
+                await validated.Tar.CopyToAsync(Stream.Null, ct);
+            }
+
+            progress?.Report(new BackupProgress("Checking", targetVolume, volume.TarBytes, volume.TarBytes));
+            TarSummary actual;
+            await using (var tar = await docker.GetArchiveAsync(helper, "/v/" + volume.RootName, ct))
+            {
+                actual = await TarSafetyValidator.ValidateAsync(tar,
+                    new TarSafetyOptions { ExpectedRoot = volume.RootName, MaxTarBytes = long.MaxValue, AllowEmptyVolume = true }, ct);
+            }
+
+            if (_check.Compare(volume, actual) is { } problem)
+            {
+                throw new InvalidDataException($"The restored content does not match the backup: {problem}");
+            }
+        }
+        finally
+        {
+            await RemoveHelperAsync(helper);
+        }
+    }
+
+    /// <summary>Deletes everything inside the volume (not the volume itself, which stopped containers still reference):
+    /// a started helper with a fixed command of ours.</summary>
+    private async Task EmptyVolumeAsync(string volume, string image, CancellationToken ct)
+    {
+        var target = "/v/" + volume;
+        var helper = await docker.CreateHelperContainerAsync(
+            new HelperContainerSpec(_project, image, [new HelperVolumeMount(volume, target, ReadOnly: false)],
+                // Not -delete: Debian's busybox find lacks it; -exec rm -rf {} + works with GNU and busybox alike.
+                ["find", target, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"], AllowDeletingAnyFile: true), ct);
+        try
+        {
+            await docker.StartContainerAsync(helper, ct);
+            var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
+            if (exit != 0)
+            {
+                throw new DockerOperationException($"Emptying volume {volume} failed: find exited with {exit} (does image {image} have find and rm?).");
+            }
+        }
+        finally
+        {
+            await RemoveHelperAsync(helper);
+        }
+    }
+
+    private async Task<ArchiveWriteResult> ReadVolumeAsync(
+        string helper, string volume, string path, ArchiveCompression compression, Action<ArchiveProgress> onProgress, CancellationToken ct)
+    {
+        await using var tar = await docker.GetArchiveAsync(helper, "/v/" + volume, ct);
+        return await ArchiveWriter.WriteAsync(tar, path,
+            new ArchiveWriteOptions { Compression = compression, Progress = new SyncProgress<ArchiveProgress>(onProgress) }, ct);
+    }
+
+    private static async Task ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
+    {
+        try
+        {
+            await ArchiveVerifier.ValidateAsync(folder, manifest, volume, ct);
+        }
+        catch (ArchiveRejectedException e)
+        {
+            throw new BackupRefusedException($"Nothing was restored: the archive of {volume.Name} was refused. {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Each name must be a volume of the stack (mounted by one of its containers, or labelled with its project) and not
+    /// one of the portal's own. Names are compared, never passed on, until they are known.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ResolveStackVolumesAsync(IReadOnlyList<string> requested, CancellationToken ct)
+    {
+        var containers = StackContainers();
+        var portal = containers.Where(c => c.IsPortal).SelectMany(c => c.Mounts).Select(m => m.VolumeName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var known = containers.SelectMany(c => c.Mounts).Select(m => m.VolumeName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        if (requested.Any(v => !known.Contains(v)))
+        {
+            known.UnionWith((await docker.ListVolumesAsync(_project, ct)).Select(v => v.Name));
+        }
+
+        var resolved = new List<string>();
+        foreach (var name in requested)
+        {
+            if (portal.Contains(name))
+            {
+                throw new BackupRefusedException(
+                    $"Volume {UnsafeArchiveException.Display(name)} belongs to the portal itself; its own data is never part of a lab backup or restore.");
+            }
+
+            if (!known.Contains(name))
+            {
+                throw new BackupRefusedException($"Volume {UnsafeArchiveException.Display(name)} is not a volume of stack {_project}; nothing was touched.");
+            }
+
+            if (!resolved.Contains(name, StringComparer.Ordinal))
+            {
+                resolved.Add(name);
+            }
+        }
+
+        return resolved;
+    }
+
+    private List<ContainerRecord> StackContainers() =>
+        [.. snapshot.Current.Services.SelectMany(s => s.Containers).Where(c => !c.Labels.ContainsKey(HelperContainerBody.HelperLabel))];
+
+    /// <summary>The lab containers that mount each volume (any state).</summary>
+    private Dictionary<string, List<ContainerRecord>> UsersOf(IReadOnlyList<string> volumes)
+    {
+        var containers = StackContainers();
+        return volumes.ToDictionary(v => v, v => containers.Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName == v)).ToList(), StringComparer.Ordinal);
+    }
+
+    private string HelperImageFor(IReadOnlyList<string> volumes) =>
+        HelperImageOrNull([.. UsersOf(volumes).Values.SelectMany(c => c).Select(c => c.Image)])
+        ?? throw new BackupRefusedException(
+            $"No helper image for {string.Join(", ", volumes)}: no container of the stack uses them. Set Backups__HelperImage (e.g. the portal's own image).");
+
+    private string? HelperImageOrNull(IReadOnlyList<string> candidates) =>
+        !string.IsNullOrWhiteSpace(_options.HelperImage) ? _options.HelperImage : candidates.FirstOrDefault(i => !string.IsNullOrEmpty(i));
+
+    private void CheckFreeSpace(IReadOnlyList<string> volumes)
+    {
+        Directory.CreateDirectory(BackupDirectory);
+        var sizes = volumes.Select(v => snapshot.Current.Volumes.FirstOrDefault(m => m.Name == v)?.SizeBytes).ToList();
+        var estimate = sizes.Sum(s => s ?? 0);
+        var needed = estimate + _options.FreeSpaceMarginBytes;
+        var free = new DriveInfo(BackupDirectory).AvailableFreeSpace;
+        if (free < needed)
+        {
+            var unknown = sizes.Count(s => s is null);
+            throw new BackupRefusedException(
+                $"Not enough room in {BackupDirectory}: {free:N0} bytes free, but the volumes measured {estimate:N0} bytes" +
+                (unknown > 0 ? $" ({unknown} not measured yet)" : "") +
+                $" and {_options.FreeSpaceMarginBytes:N0} bytes must stay free, so {needed:N0} bytes are needed. Nothing was touched.");
+        }
+    }
+
+    private string ResolveSetFolder(string folder)
+    {
+        var root = BackupDirectory;
+        var full = Path.GetFullPath(Path.IsPathRooted(folder) ? folder : Path.Combine(root, folder));
+        if (!string.Equals(Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)), root.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal)
+            || Path.GetFileName(full).StartsWith('.'))
+        {
+            throw new BackupRefusedException($"'{UnsafeArchiveException.Display(folder)}' is not a set folder of the backup directory {root}.");
+        }
+
+        return full;
+    }
+
+    private static async Task<BackupManifest> ReadManifestAsync(string folder, CancellationToken ct)
+    {
+        try
+        {
+            return await BackupManifest.ReadAsync(folder, ct);
+        }
+        catch (InvalidManifestException e)
+        {
+            throw new BackupRefusedException($"Nothing was restored: {e.Message}", e);
+        }
+    }
+
+    private static List<ManifestVolume> ChooseVolumes(BackupManifest manifest, IReadOnlyList<string>? names)
+    {
+        if (names is null || names.Count == 0)
+        {
+            return [.. manifest.Volumes];
+        }
+
+        return [.. names.Distinct(StringComparer.Ordinal).Select(n => manifest.FindVolume(n)
+            ?? throw new BackupRefusedException($"Set {manifest.SetId} holds no volume {UnsafeArchiveException.Display(n)}."))];
+    }
+
+    /// <summary>Journals, then pauses or stops the running containers; the journal lets recovery undo it after a crash.</summary>
+    private async Task<Interruption?> InterruptAsync(
+        Guid setId, string operation, string folder, BackupMode mode, IEnumerable<ContainerRecord> users, CancellationToken ct)
+    {
+        if (mode == BackupMode.Hot)
+        {
+            return null;
+        }
+
+        var running = new List<string>();
+        foreach (var user in users)
+        {
+            var live = await docker.InspectContainerAsync(user.Id, ct);
+            if (live?.State == ContainerState.Running)
+            {
+                running.Add(live.Id);
+            }
+        }
+
+        if (running.Count == 0)
+        {
+            return null;
+        }
+
+        var interruption = new Interruption(setId, operation, mode);
+        var journal = new InflightJournal(setId, operation, folder,
+            mode == BackupMode.Pause ? running : [], mode == BackupMode.Stop ? running : [], time.GetUtcNow());
+        await journal.WriteAsync(BackupDirectory, ct);
+        interruption.Journaled = true;
+        try
+        {
+            foreach (var id in running)
+            {
+                if (mode == BackupMode.Pause)
+                {
+                    await docker.PauseContainerAsync(id, ct);
+                }
+                else
+                {
+                    await docker.StopContainerAsync(id, StopGrace, ct);
+                }
+
+                interruption.Done.Add(id);
+            }
+        }
+        catch
+        {
+            await ResumeAsync(interruption);
+            throw;
+        }
+
+        return interruption;
+    }
+
+    /// <summary>Unpauses or starts what was interrupted, never cancelled; deletes the journal only when all run again.</summary>
+    private async Task ResumeAsync(Interruption? interruption)
+    {
+        if (interruption is null || interruption.Resumed)
+        {
+            return;
+        }
+
+        interruption.Resumed = true;
+        var failed = false;
+        // In the order they were interrupted: the snapshot lists services in the stack's layer order.
+        foreach (var id in interruption.Done)
+        {
+            try
+            {
+                if (interruption.Mode == BackupMode.Pause)
+                {
+                    await docker.UnpauseContainerAsync(id, CancellationToken.None);
+                }
+                else
+                {
+                    await docker.StartContainerAsync(id, CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (e is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
+            {
+                failed = true;
+                BackupLog.ResumeFailed(logger, e, id, interruption.Operation, interruption.SetId);
+            }
+        }
+
+        if (!failed && interruption.Journaled)
+        {
+            InflightJournal.Delete(BackupDirectory, interruption.SetId);
+        }
+    }
+
+    private async Task RemoveHelperAsync(string? helper)
+    {
+        if (helper is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await docker.RemoveContainerAsync(helper, CancellationToken.None);
+        }
+        catch (Exception e) when (e is DockerUnavailableException or DockerOperationException)
+        {
+            BackupLog.HelperNotRemoved(logger, e, helper);
+        }
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without a manifest the folder does not look complete; a rescan flags it, and recovery deletes it.
+        }
+    }
+
+    private sealed class Interruption(Guid setId, string operation, BackupMode mode)
+    {
+        public Guid SetId { get; } = setId;
+
+        public string Operation { get; } = operation;
+
+        public BackupMode Mode { get; } = mode;
+
+        public List<string> Done { get; } = [];
+
+        public bool Journaled { get; set; }
+
+        public bool Resumed { get; set; }
+    }
+}

@@ -1,0 +1,376 @@
+using System.Text.RegularExpressions;
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Stack;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace GrafanaPanel.Web.Features.Backups;
+
+/// <summary>A refused backup action (unknown set, pinned set, bad volume...); the message says why.</summary>
+public sealed class BackupActionRefusedException(string message) : Exception(message);
+
+/// <summary>What the schedule form submits.</summary>
+public sealed record ScheduleInput(
+    string Name, IReadOnlyList<string> Volumes, string Cron, string TimeZone, BackupMode Mode, int? KeepLast, TimeSpan? MaxAge);
+
+/// <summary>The Backups page's view of the feature: reads for everyone signed in, actions for Instructor and Admin.</summary>
+public interface IBackupService
+{
+    Task<IReadOnlyList<BackupSet>> ListSetsAsync(CancellationToken ct = default);
+
+    Task<IReadOnlyList<BackupSchedule>> ListSchedulesAsync(CancellationToken ct = default);
+
+    /// <summary>The stack's named volumes a set may hold (the portal's own are never offered).</summary>
+    IReadOnlyList<string> AvailableVolumes();
+
+    /// <summary>Whether the current user may act (the actions check again on the server).</summary>
+    Task<bool> CanManageAsync();
+
+    Task<Guid> CreateBackupAsync(IReadOnlyList<string> volumes, BackupMode mode, CancellationToken ct = default);
+
+    Task RestoreAsync(Guid setId, IReadOnlyList<string>? volumes = null, string? intoNewVolume = null, CancellationToken ct = default);
+
+    Task VerifyAsync(Guid setId, bool testRestore, CancellationToken ct = default);
+
+    Task SetPinnedAsync(Guid setId, bool pinned, CancellationToken ct = default);
+
+    Task DeleteAsync(Guid setId, CancellationToken ct = default);
+
+    Task RescanAsync(CancellationToken ct = default);
+
+    Task<Guid> CreateScheduleAsync(ScheduleInput input, CancellationToken ct = default);
+
+    Task UpdateScheduleAsync(Guid scheduleId, ScheduleInput input, CancellationToken ct = default);
+
+    Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default);
+
+    Task SetPausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default);
+
+    Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default);
+
+    Task<IReadOnlyList<Guid>> ApplyRetentionAsync(Guid scheduleId, CancellationToken ct = default);
+}
+
+/// <summary>
+/// The entry points of the backup feature. Every action checks the role against the database at the moment of the
+/// action, records itself in the audit log (also when refused), and hands the work to a Hangfire job by id.
+/// </summary>
+public sealed partial class BackupService(
+    PanelDbContext db,
+    RoleGate gate,
+    IAuditLog audit,
+    IBackgroundJobClient jobs,
+    BackupScheduler scheduler,
+    BackupRetention retention,
+    BackupFolders folders,
+    StackSnapshot snapshot,
+    TimeProvider time) : IBackupService
+{
+    public async Task<IReadOnlyList<BackupSet>> ListSetsAsync(CancellationToken ct = default) =>
+        await db.BackupSets.AsNoTracking().Include(s => s.Volumes).OrderByDescending(s => s.CreatedAt).ToListAsync(ct);
+
+    public async Task<IReadOnlyList<BackupSchedule>> ListSchedulesAsync(CancellationToken ct = default) =>
+        await db.BackupSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+
+    public IReadOnlyList<string> AvailableVolumes() => AvailableVolumes(snapshot.Current);
+
+    public static IReadOnlyList<string> AvailableVolumes(StackView view)
+    {
+        var portal = view.Services.Where(s => s.IsPortal).SelectMany(s => s.Volumes).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. view.Volumes.Select(v => v.Name).Where(n => !portal.Contains(n)).Order(StringComparer.Ordinal)];
+    }
+
+    public async Task<bool> CanManageAsync()
+    {
+        try
+        {
+            await gate.RequireAsync(PanelRoles.Instructor);
+            return true;
+        }
+        catch (PanelAccessDeniedException)
+        {
+            return false;
+        }
+    }
+
+    public Task<Guid> CreateBackupAsync(IReadOnlyList<string> volumes, BackupMode mode, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async user =>
+        {
+            var chosen = CheckVolumes(volumes);
+            var set = NewSet(chosen, mode, "manual", user, scheduleId: null);
+            db.BackupSets.Add(set);
+            await db.SaveChangesAsync(ct);
+            var id = set.Id;
+            jobs.Enqueue<BackupJob>(job => job.RunAsync(id, CancellationToken.None));
+            return id;
+        }, ct);
+
+    public Task RestoreAsync(Guid setId, IReadOnlyList<string>? volumes = null, string? intoNewVolume = null, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Restore, $"{setId}" + (volumes is null ? "" : $" {string.Join(",", volumes)}") + (intoNewVolume is null ? "" : $" -> {intoNewVolume}"), async _ =>
+        {
+            var set = await CompletedSetAsync(setId, ct);
+            var names = volumes is { Count: > 0 } ? volumes.Distinct(StringComparer.Ordinal).ToArray() : null;
+            foreach (var name in names ?? [])
+            {
+                if (set.Volumes.All(v => v.VolumeName != name))
+                {
+                    throw new BackupActionRefusedException($"The set does not hold a volume named '{name}'.");
+                }
+            }
+
+            string? target = null;
+            if (!string.IsNullOrWhiteSpace(intoNewVolume))
+            {
+                target = intoNewVolume.Trim();
+                if (names is not { Length: 1 })
+                {
+                    throw new BackupActionRefusedException("Restoring into a new volume takes exactly one volume of the set.");
+                }
+
+                if (!VolumeName().IsMatch(target) || target.Length > 200)
+                {
+                    throw new BackupActionRefusedException($"'{target}' is not a valid volume name: letters, digits, '_', '.' and '-', starting with a letter or digit.");
+                }
+
+                if (snapshot.Current.Volumes.Any(v => v.Name == target))
+                {
+                    throw new BackupActionRefusedException($"A volume named '{target}' already exists; choose a new name.");
+                }
+            }
+
+            jobs.Enqueue<RestoreJob>(job => job.RunAsync(setId, names, target, CancellationToken.None));
+            return true;
+        }, ct);
+
+    public Task VerifyAsync(Guid setId, bool testRestore, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Verify, $"{setId}{(testRestore ? " test-restore" : "")}", async _ =>
+        {
+            await CompletedSetAsync(setId, ct);
+            jobs.Enqueue<VerifyJob>(job => job.RunAsync(setId, testRestore, CancellationToken.None));
+            return true;
+        }, ct);
+
+    public Task SetPinnedAsync(Guid setId, bool pinned, CancellationToken ct = default) =>
+        ActAsync(pinned ? BackupAuditActions.Pin : BackupAuditActions.Unpin, setId.ToString(), async _ =>
+        {
+            var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
+                ?? throw new BackupActionRefusedException("No such backup set.");
+            set.Pinned = pinned;
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+
+    public Task DeleteAsync(Guid setId, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Delete, setId.ToString(), async _ =>
+        {
+            var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
+                ?? throw new BackupActionRefusedException("No such backup set.");
+            if (set.Pinned)
+            {
+                throw new BackupActionRefusedException("The set is pinned (a baseline or kept on purpose); unpin it first.");
+            }
+
+            if (set.Status == BackupSetStatus.Running)
+            {
+                throw new BackupActionRefusedException("The backup is still running.");
+            }
+
+            if (await BackupRetention.NewestVerifiedAsync(db, ct) == set.Id)
+            {
+                throw new BackupActionRefusedException("This is the newest verified backup set; it is kept until a newer set is verified.");
+            }
+
+            folders.DeleteSet(set.Folder);
+            db.BackupSets.Remove(set);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+
+    public Task RescanAsync(CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Rescan, "catalog", _ =>
+        {
+            jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(CancellationToken.None));
+            return Task.FromResult(true);
+        }, ct);
+
+    public Task<Guid> CreateScheduleAsync(ScheduleInput input, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, async user =>
+        {
+            var schedule = new BackupSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
+            await ApplyInputAsync(schedule, input, ct);
+            db.BackupSchedules.Add(schedule);
+            await db.SaveChangesAsync(ct);
+            scheduler.Sync(schedule);
+            return schedule.Id;
+        }, ct);
+
+    public Task UpdateScheduleAsync(Guid scheduleId, ScheduleInput input, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.ScheduleUpdate, input.Name, async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            var oldName = schedule.Name;
+            await ApplyInputAsync(schedule, input, ct);
+            await db.SaveChangesAsync(ct);
+            if (oldName != schedule.Name)
+            {
+                scheduler.Remove(new BackupSchedule { Id = Guid.Empty, Name = oldName });
+            }
+
+            scheduler.Sync(schedule);
+            return true;
+        }, ct);
+
+    public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            db.BackupSchedules.Remove(schedule);
+            await db.SaveChangesAsync(ct);
+            // The schedule's sets stay: deleting a schedule never deletes backups.
+            scheduler.Remove(schedule);
+            return true;
+        }, ct);
+
+    public Task SetPausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
+        ActAsync(paused ? BackupAuditActions.SchedulePause : BackupAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            schedule.Paused = paused;
+            await db.SaveChangesAsync(ct);
+            scheduler.Sync(schedule);
+            return true;
+        }, ct);
+
+    public Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.ScheduleRunNow, scheduleId.ToString(), async _ =>
+        {
+            await ScheduleAsync(scheduleId, ct);
+            jobs.Enqueue<ScheduledBackupJob>(job => job.RunAsync(scheduleId, CancellationToken.None));
+            return true;
+        }, ct);
+
+    public Task<IReadOnlyList<Guid>> ApplyRetentionAsync(Guid scheduleId, CancellationToken ct = default) =>
+        ActAsync(BackupAuditActions.Retention, scheduleId.ToString(), async _ =>
+        {
+            await ScheduleAsync(scheduleId, ct);
+            return await retention.ApplyAsync(scheduleId, ct);
+        }, ct);
+
+    /// <summary>A new Running set with its requested volumes (hashes and sizes are filled in by the job).</summary>
+    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, string trigger, string createdBy, Guid? scheduleId)
+    {
+        var id = Guid.NewGuid();
+        return new BackupSet
+        {
+            Id = id,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Trigger = trigger,
+            CreatedBy = createdBy,
+            Mode = mode,
+            Status = BackupSetStatus.Running,
+            ScheduleId = scheduleId,
+            // Unique from the start; the job replaces it with the folder the engine wrote.
+            Folder = id.ToString("N"),
+            Volumes = [.. volumes.Select(v => new BackupSetVolume { SetId = id, VolumeName = v })],
+        };
+    }
+
+    private async Task ApplyInputAsync(BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
+    {
+        var name = (input.Name ?? "").Trim();
+        if (name.Length is 0 or > 100)
+        {
+            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
+        }
+
+        if (await db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
+        {
+            throw new ScheduleValidationException($"A schedule named \"{name}\" already exists.");
+        }
+
+        var volumes = CheckVolumes(input.Volumes ?? [], forSchedule: true);
+        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
+        new RetentionPolicy(input.KeepLast, input.MaxAge).Validate();
+        schedule.Name = name;
+        schedule.Volumes = [.. volumes];
+        schedule.Cron = cron.Text;
+        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
+        schedule.Mode = input.Mode;
+        schedule.KeepLast = input.KeepLast;
+        schedule.MaxAge = input.MaxAge;
+    }
+
+    private IReadOnlyList<string> CheckVolumes(IReadOnlyList<string> volumes, bool forSchedule = false)
+    {
+        var chosen = volumes.Select(v => v?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToList();
+        string Refuse(string message) => forSchedule ? throw new ScheduleValidationException(message) : throw new BackupActionRefusedException(message);
+        if (chosen.Count == 0)
+        {
+            Refuse("Choose at least one volume.");
+        }
+
+        var view = snapshot.Current;
+        var allowed = AvailableVolumes(view);
+        foreach (var name in chosen)
+        {
+            if (allowed.Contains(name))
+            {
+                continue;
+            }
+
+            Refuse(view.Volumes.Any(v => v.Name == name)
+                ? $"'{name}' belongs to the portal itself and is never part of a lab backup."
+                : $"'{name}' is not a volume of the stack.");
+        }
+
+        return chosen;
+    }
+
+    private async Task<BackupSet> CompletedSetAsync(Guid setId, CancellationToken ct)
+    {
+        var set = await db.BackupSets.AsNoTracking().Include(s => s.Volumes).FirstOrDefaultAsync(s => s.Id == setId, ct)
+            ?? throw new BackupActionRefusedException("No such backup set.");
+        return set.Status == BackupSetStatus.Completed
+            ? set
+            : throw new BackupActionRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}; only a completed set can be used.");
+    }
+
+    private async Task<BackupSchedule> ScheduleAsync(Guid scheduleId, CancellationToken ct) =>
+        await db.BackupSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct)
+            ?? throw new BackupActionRefusedException("No such schedule.");
+
+    /// <summary>Role check at the moment of the action, then the action, with the outcome in the audit log.</summary>
+    private async Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct)
+    {
+        string user;
+        try
+        {
+            user = (await gate.RequireAsync(PanelRoles.Instructor, ct)).Email ?? "unknown";
+        }
+        catch (PanelAccessDeniedException ex)
+        {
+            await audit.RecordAsync(new AuditRecord(await gate.CurrentUserNameAsync(), action, target, false, ex.Message), CancellationToken.None);
+            throw;
+        }
+
+        try
+        {
+            // The context lives as long as the circuit; jobs change sets behind it, so every action reads afresh.
+            db.ChangeTracker.Clear();
+            var result = await work(user);
+            await audit.RecordAsync(new AuditRecord(user, action, target, true), CancellationToken.None);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            await audit.RecordAsync(new AuditRecord(user, action, target, false, ex.Message), CancellationToken.None);
+            throw;
+        }
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
+    private static partial Regex VolumeName();
+}

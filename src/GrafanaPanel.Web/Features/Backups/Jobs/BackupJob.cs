@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using GrafanaPanel.Web.Data;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace GrafanaPanel.Web.Features.Backups.Jobs;
+
+/// <summary>
+/// Takes one catalog set (created Running by <see cref="BackupService"/> or <see cref="ScheduledBackupJob"/>) through
+/// the engine and records the outcome: sizes, duration, per-volume hashes from the manifest, Completed or Failed.
+/// </summary>
+public sealed class BackupJob(
+    PanelDbContext db, IBackupRunner runner, BackupProgressHub progress, BackupMetrics metrics, TimeProvider time, ILogger<BackupJob> logger)
+{
+    // Sets being copied by this process. Hangfire may hand out a job again while it still runs (a long backup past
+    // the storage's invisibility timeout); the second delivery must not copy the same set again.
+    private static readonly ConcurrentDictionary<Guid, byte> InProgress = new();
+
+    // No automatic retry: a retry would copy the volumes again (pausing the lab again) under the same set id, and
+    // the set has already been marked Failed with the reason; the user starts a new backup instead.
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(Guid setId, CancellationToken ct)
+    {
+        var set = await db.BackupSets.Include(s => s.Volumes).FirstOrDefaultAsync(s => s.Id == setId, ct);
+        if (set is null || set.Status != BackupSetStatus.Running)
+        {
+            // Run twice (at-least-once delivery) or already marked Failed at start-up: nothing to do.
+            logger.LogInformation("Backup set {SetId} is {Status}; the job has nothing to do", setId, set?.Status.ToString() ?? "gone");
+            return;
+        }
+
+        if (!InProgress.TryAdd(setId, 0))
+        {
+            logger.LogInformation("Backup set {SetId} is already being copied by this process; duplicate delivery ignored", setId);
+            return;
+        }
+
+        try
+        {
+            await RunClaimedAsync(set, ct);
+        }
+        finally
+        {
+            InProgress.TryRemove(setId, out _);
+        }
+    }
+
+    private async Task RunClaimedAsync(BackupSet set, CancellationToken ct)
+    {
+        var setId = set.Id;
+        var request = new BackupRequest(setId, [.. set.Volumes.Select(v => v.VolumeName)], set.Mode,
+            BackupFolders.CompressionOf(set.Compression), BackupFolders.TriggerOf(set.Trigger));
+        try
+        {
+            var outcome = await runner.BackupAsync(request, progress.For(setId, "backup"), ct);
+            set.Folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(outcome.Folder));
+            BackupFolders.ApplyManifest(set, outcome.Manifest);
+            set.DurationMs = (long)outcome.Duration.TotalMilliseconds;
+            set.Status = BackupSetStatus.Completed;
+            set.CompletedAt = time.GetUtcNow();
+            set.Error = null;
+            await db.SaveChangesAsync(CancellationToken.None);
+            metrics.BackupCompleted(outcome.Duration, set.CompressedBytes);
+            logger.LogInformation("Backup set {SetId} completed: {Bytes} bytes in {Duration}", setId, set.CompressedBytes, outcome.Duration);
+        }
+        catch (Exception ex)
+        {
+            var message = ex is OperationCanceledException && ct.IsCancellationRequested ? "the portal stopped during the backup" : ex.Message;
+            logger.LogWarning(ex, "Backup set {SetId} failed: {Error}", setId, message);
+            db.ChangeTracker.Clear();
+            await db.BackupSets.Where(s => s.Id == setId && s.Status == BackupSetStatus.Running)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(s => s.Status, BackupSetStatus.Failed)
+                    .SetProperty(s => s.Error, Truncate(message))
+                    .SetProperty(s => s.CompletedAt, time.GetUtcNow()), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            progress.Complete(setId);
+        }
+    }
+
+    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
+}

@@ -1,0 +1,94 @@
+using GrafanaPanel.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace GrafanaPanel.Web.Features.Backups.Jobs;
+
+/// <summary>
+/// Once the database is ready: marks sets left Running by a killed process as Failed, removes its temporary files,
+/// and re-registers every
+/// schedule's recurring job (and the weekly verification) so Hangfire matches the catalog.
+/// </summary>
+public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus database, ILogger<BackupJobsStartup> logger) : BackgroundService
+{
+    public const string StoppedDuringBackup = "the portal stopped during the backup";
+
+    // Sets created before this process started belong to a process that is gone.
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when start-up recovery and the schedule sync have run (for tests and readiness).</summary>
+    public Task Done => _done.Task;
+
+    /// <summary>
+    /// Removes what a killed process left half-written: <c>*.partial</c> files (never those being written now) and
+    /// upload folders (<c>.import-*</c>) older than an hour, so a slow upload running at start-up is not pulled away.
+    /// </summary>
+    private void CleanupLeftovers(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var partial in Archive.AtomicFile.CleanupPartials(root))
+        {
+            logger.LogWarning("Removed the temporary file {Path} left by a stopped backup", partial);
+        }
+
+        foreach (var upload in Directory.EnumerateDirectories(root, ".import-*"))
+        {
+            if (Directory.GetLastWriteTimeUtc(upload) < DateTime.UtcNow.AddHours(-1))
+            {
+                Directory.Delete(upload, recursive: true);
+                logger.LogWarning("Removed the abandoned upload folder {Path}", upload);
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await database.WhenReadyAsync(stoppingToken);
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PanelDbContext>();
+            var failed = await db.BackupSets.Where(s => s.Status == BackupSetStatus.Running && s.CreatedAt < _startedAt)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(s => s.Status, BackupSetStatus.Failed)
+                    .SetProperty(s => s.Error, StoppedDuringBackup)
+                    .SetProperty(s => s.CompletedAt, DateTimeOffset.UtcNow), stoppingToken);
+            if (failed > 0)
+            {
+                logger.LogWarning("{Count} backup set(s) were left running by a stopped process; marked failed", failed);
+            }
+
+            CleanupLeftovers(scope.ServiceProvider.GetRequiredService<BackupFolders>().Root);
+
+            var scheduler = scope.ServiceProvider.GetRequiredService<BackupScheduler>();
+            foreach (var schedule in await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken))
+            {
+                try
+                {
+                    scheduler.Sync(schedule);
+                }
+                catch (ScheduleValidationException ex)
+                {
+                    logger.LogError("Schedule {Name} cannot be registered: {Problem}", schedule.Name, ex.Message);
+                }
+            }
+
+            scheduler.SyncVerifyAll();
+            _done.TrySetResult();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            _done.TrySetCanceled(stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Backup start-up recovery failed");
+            _done.TrySetException(ex);
+        }
+    }
+}
