@@ -12,13 +12,7 @@ public static class ModulesExtensions
         var services = builder.Services;
         services.AddOptions<GrafanaOptions>().BindConfiguration(GrafanaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ModulesOptions>().BindConfiguration(ModulesOptions.Section);
-        services.AddOptions<PreClassOptions>()
-            .BindConfiguration(PreClassOptions.Section)
-            // The backups feature owns Backups:Directory; the pre-class check only measures that directory's disk.
-            .Configure<IConfiguration>((options, configuration) =>
-                options.BackupDirectory = configuration["Backups:Directory"] is { Length: > 0 } directory ? directory : options.BackupDirectory)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddOptions<PreClassOptions>().BindConfiguration(PreClassOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<GrafanaLinks>();
         services.AddHttpClient<IGrafanaApi, GrafanaApi>((sp, http) =>

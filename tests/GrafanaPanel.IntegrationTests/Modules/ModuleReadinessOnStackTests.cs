@@ -3,9 +3,12 @@ using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.StackTests.Infrastructure;
 using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -171,12 +174,32 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
         Assert.Equal(["grafana", "postgres", "redis"], report.Items.Where(i => i.Area == "Services").Select(i => i.Title).Order());
         Assert.All(report.Items.Where(i => i.Area is "Modules" or "Services"), i => Assert.Equal(CheckStatus.Pass, i.Status));
         Assert.Equal(CheckStatus.Pass, report.Items.Single(i => i.Title == "Free disk for the next backup").Status);
-        Assert.Equal(CheckStatus.Warning, report.Items.Single(i => i.Title == "Last successful backup").Status);
+        // This portal's database is new: its backup catalog has no set yet.
+        var backup = report.Items.Single(i => i.Title == "Last successful backup");
+        Assert.Equal(CheckStatus.Warning, backup.Status);
+        Assert.StartsWith("No successful backup yet", backup.Detail);
 
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => PreClassCheckFor(PanelRoles.Viewer).Invoke());
 
+        // A completed, verified set in the backup catalog: the backup item passes and so does the whole check.
+        await using (var db = await _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>().CreateDbContextAsync())
+        {
+            db.BackupSets.Add(new BackupSet
+            {
+                Id = Guid.NewGuid(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-20), CompletedAt = DateTimeOffset.UtcNow.AddMinutes(-19),
+                Trigger = "manual", CreatedBy = "instructor@panel.test", Status = BackupSetStatus.Completed, Folder = "20260302-080000-manual",
+                CompressedBytes = 1024 * 1024, Verification = VerificationState.Passed, VerifiedAt = DateTimeOffset.UtcNow,
+                Volumes = [new BackupSetVolume { VolumeName = "grafana-training-test_grafana_data", FileName = "grafana_data.tar.zst", Sha256 = new string('a', 64) }],
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var after = await PreClassCheckFor(PanelRoles.Instructor).Invoke();
+
+        Assert.Equal(PreClassVerdict.Ready, after.Verdict);
+        Assert.Equal("19 min ago (manual, 1 volume, 1 MiB), verified.", after.Items.Single(i => i.Title == "Last successful backup").Detail);
         var audit = await TestAudit.EntriesAsync(_app, AuditActions.PreClassCheck);
-        Assert.Equal([(true, "all modules: Ready with warnings"), (false, "all modules")], audit.Select(e => (e.Succeeded, e.Target)));
+        Assert.Equal([(true, "all modules: Ready with warnings"), (false, "all modules"), (true, "all modules: Ready")], audit.Select(e => (e.Succeeded, e.Target)));
     }
 
     private Func<Task<PreClassReport>> PreClassCheckFor(string role) => async () =>
@@ -184,8 +207,9 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
         var (_, gate) = await TestAccounts.SignedInAsync(_app.Services, role);
         using var scope = _app.Services.CreateScope();
         var check = new PreClassCheck(gate, _app.Services.GetRequiredService<IModuleCatalog>(), _app.Services.GetRequiredService<StackSnapshot>(),
-            scope.ServiceProvider.GetRequiredService<ModuleReadinessChecker>(), _app.Services.GetRequiredService<IAuditLog>(),
-            Options.Create(new PreClassOptions { BackupDirectory = Path.GetTempPath(), MinimumFreeBytes = 1024 }), TimeProvider.System);
+            scope.ServiceProvider.GetRequiredService<ModuleReadinessChecker>(), _app.Services.GetRequiredService<IDbContextFactory<PanelDbContext>>(),
+            _app.Services.GetRequiredService<IAuditLog>(), Options.Create(new PreClassOptions { MinimumFreeBytes = 1024 }),
+            Options.Create(new BackupOptions { Directory = Path.GetTempPath() }), TimeProvider.System);
         return await check.RunAsync(CancellationToken.None);
     };
 

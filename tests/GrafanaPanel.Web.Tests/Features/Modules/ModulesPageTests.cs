@@ -135,7 +135,7 @@ public sealed class ModulesPageTests : ModuleTestContext
 
         page.WaitForAssertion(() => Assert.Equal("Ready with warnings", page.Find("[data-test=verdict]").TextContent.Trim()));
         Assert.Equal(["pass", "warning"], page.FindAll("[data-test=check-item]").Select(i => i.GetAttribute("data-status")));
-        Assert.Contains("No backup catalog yet", page.FindAll("[data-test=check-detail]")[1].TextContent);
+        Assert.Contains("No successful backup yet", page.FindAll("[data-test=check-detail]")[1].TextContent);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class ModulesPageTests : ModuleTestContext
             : Task.FromResult(new PreClassReport(DateTimeOffset.UtcNow,
             [
                 new CheckItem("Modules", "Grafana fundamentals", CheckStatus.Pass, "Ready."),
-                new CheckItem("Backups", "Last successful backup", CheckStatus.Warning, "No backup catalog yet: the portal does not take backups yet."),
+                new CheckItem("Backups", "Last successful backup", CheckStatus.Warning, "No successful backup yet: take one on the Backups page before class."),
             ]));
     }
 }
