@@ -20,11 +20,14 @@ FROM ${RUNTIME_IMAGE} AS runtime
 ARG APP_UID=1654
 WORKDIR /app
 COPY --from=build /app .
+# The default module catalog, so the image works on its own; compose mounts deploy/portal over this directory.
+COPY deploy/portal/modules.yaml /etc/grafana-panel/modules.yaml
 # The backups volume is mounted here; it must belong to the app user or the first backup fails.
 RUN mkdir -p /backups && chown ${APP_UID}:${APP_UID} /backups
 ENV ASPNETCORE_HTTP_PORTS=8585 \
     DOTNET_RUNNING_IN_CONTAINER=true \
-    Backups__Directory=/backups
+    Backups__Directory=/backups \
+    Modules__CatalogPath=/etc/grafana-panel/modules.yaml
 EXPOSE 8585
 USER ${APP_UID}
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

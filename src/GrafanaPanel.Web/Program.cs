@@ -34,6 +34,9 @@ builder.AddPanelBackupJobs();
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 
+// Training modules: the catalog, Grafana links and readiness, the pre-class check, notes, learner accounts.
+builder.AddPanelModules();
+
 // Health probes' history, kept across restarts.
 builder.AddPanelHealthHistory();
 

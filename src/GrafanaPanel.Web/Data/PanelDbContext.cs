@@ -1,5 +1,6 @@
-using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -15,6 +16,12 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();
+
+    public DbSet<ModuleNote> ModuleNotes => Set<ModuleNote>();
+
+    public DbSet<LearnerAccount> LearnerAccounts => Set<LearnerAccount>();
+
+    public DbSet<LearnerTeam> LearnerTeams => Set<LearnerTeam>();
 
     public DbSet<BackupSet> BackupSets => Set<BackupSet>();
 

@@ -27,10 +27,18 @@ public static class TestAccounts
         await services.GetRequiredService<IUserClaimsPrincipalFactory<PanelUser>>().CreateAsync(user);
 
     /// <summary>The user administration as <paramref name="principal"/>'s circuit sees it.</summary>
-    public static UserAdministration AdministrationFor(IServiceProvider services, ClaimsPrincipal principal)
+    public static UserAdministration AdministrationFor(IServiceProvider services, ClaimsPrincipal principal) =>
+        new(services.GetRequiredService<UserManager<PanelUser>>(), GateFor(services, principal), services.GetRequiredService<IAuditLog>());
+
+    /// <summary>The role check as <paramref name="principal"/>'s circuit runs it (against the database, at each action).</summary>
+    public static RoleGate GateFor(IServiceProvider services, ClaimsPrincipal principal) =>
+        new(services.GetRequiredService<UserManager<PanelUser>>(), new FixedAuthenticationState(principal));
+
+    /// <summary>A signed-in <paramref name="role"/> (a new user) and the role check of their circuit.</summary>
+    public static async Task<(PanelUser User, RoleGate Gate)> SignedInAsync(IServiceProvider services, string role)
     {
-        var users = services.GetRequiredService<UserManager<PanelUser>>();
-        return new UserAdministration(users, new RoleGate(users, new FixedAuthenticationState(principal)), services.GetRequiredService<IAuditLog>());
+        var user = await CreateAsync(services, $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@panel.test", role);
+        return (user, GateFor(services, await PrincipalAsync(services, user)));
     }
 
     private sealed class FixedAuthenticationState(ClaimsPrincipal principal) : AuthenticationStateProvider

@@ -188,6 +188,16 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     }
 
     [Fact]
+    public void The_portal_reads_the_module_catalog_from_deploy_portal_mounted_read_only()
+    {
+        var catalog = compose.Service("panel").GetProperty("environment").GetProperty("Modules__CatalogPath").GetString();
+
+        Assert.Equal("/etc/grafana-panel/modules.yaml", catalog);
+        Assert.Contains(Mounts("panel"), m => m.Type == "bind" && m.Source == Repo.PathOf("deploy", "portal") && m.Target == "/etc/grafana-panel" && m.ReadOnly);
+        Assert.True(File.Exists(Repo.PathOf("deploy", "portal", "modules.yaml")));
+    }
+
+    [Fact]
     public void Retention_is_thirty_days_everywhere_by_default()
     {
         var prometheusCommand = compose.Service("prometheus").GetProperty("command").EnumerateArray().Select(e => e.GetString());

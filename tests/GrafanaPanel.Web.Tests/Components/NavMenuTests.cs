@@ -43,6 +43,20 @@ public sealed class NavMenuTests : PanelTestContext
         Assert.Equal("audit", menu.Find("[data-test=nav-audit]").GetAttribute("href"));
     }
 
+    [Theory]
+    [InlineData(PanelRoles.Admin, true)]
+    [InlineData(PanelRoles.Instructor, true)]
+    [InlineData(PanelRoles.Viewer, false)]
+    public void Every_role_sees_the_modules_and_instructors_the_learner_accounts(string role, bool learners)
+    {
+        AddAuthorization().SetAuthorized("someone@panel.test").SetRoles(role);
+
+        var menu = Render<NavMenu>();
+
+        Assert.Equal("modules", menu.Find("[data-test=nav-modules]").GetAttribute("href"));
+        Assert.Equal(learners, menu.FindAll("[data-test=nav-learners]").Count == 1);
+    }
+
     [Fact]
     public void No_one_signed_out_sees_the_audit_log()
     {

@@ -11,6 +11,11 @@ public static class AuditActions
     public const string UserLock = "user.lock";
     public const string UserUnlock = "user.unlock";
     public const string UserResetPassword = "user.reset-password";
+    public const string ModuleNotesEdit = "module.notes-edit";
+    public const string PreClassCheck = "module.pre-class-check";
+    public const string LearnerCreate = "learner.create";
+    public const string LearnerRemove = "learner.remove";
+    public const string LearnerTeamRemove = "learner.team-remove";
 
     /// <summary><c>service.start</c>, <c>service.stop</c>, <c>service.restart</c>.</summary>
     public static string Service(string verb) => $"service.{verb}";

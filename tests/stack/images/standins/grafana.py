@@ -11,16 +11,22 @@ Start-up, as Grafana does it:
 - the first start creates the admin from GF_SECURITY_ADMIN_USER/PASSWORD and organization 1;
   later starts keep the stored password, as Grafana does.
 
-HTTP on 3000, basic auth, the subset of the API the portal and the tests use:
-/api/health (503 when the database fails), /metrics, /api/datasources[/uid/{uid}],
+HTTP on 3000, basic auth and service account tokens (Bearer), the subset of the API the portal and
+the tests use: /api/health (503 when the database fails), /metrics, /api/datasources[/uid/{uid}],
 /api/dashboards/uid/{uid}, /api/search, /api/folders[/{uid}], /api/org, /api/orgs[/{id}[/users]],
-/api/user, /api/users[/{id}|/lookup], /api/admin/users[/{id}[/password]].
-Users, organizations and memberships are kept in /var/lib/grafana/grafana-standin.json.
+/api/user, /api/users[/{id}|/lookup], /api/admin/users[/{id}[/password]],
+/api/serviceaccounts[/{id}/tokens]. As in Grafana, a service account acts in its own organization
+with its role and is never a server admin, so the admin API refuses its tokens.
+Users, organizations, memberships and service accounts are kept in /var/lib/grafana/grafana-standin.json.
+
+The web UI is not Grafana's: /d/{uid} answers a small page naming the dashboard a link opens (or
+"Dashboard not found"), without asking for a sign-in, so browser tests can follow the portal's links.
 """
 
 import base64
 import glob
 import hashlib
+import html
 import json
 import os
 import re
@@ -165,7 +171,19 @@ class State:
     def role(self, org_id, user_id):
         return next((m["role"] for m in self.data["members"] if m["orgId"] == org_id and m["userId"] == user_id), None)
 
+    def service_account_by_token(self, token):
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return next((sa for sa in self.data.get("service_accounts", []) if digest in sa["tokens"]), None)
+
     def authenticate(self, header):
+        if header and header.startswith("Bearer "):
+            sa = self.service_account_by_token(header[7:].strip())
+            if sa is None or sa["isDisabled"]:
+                return None
+            # Acts as its organization's member with its role; never a server admin.
+            return {"id": sa["id"], "uid": sa["uid"], "login": sa["login"], "email": "", "name": sa["name"], "isGrafanaAdmin": False,
+                    "isDisabled": False, "orgId": sa["orgId"], "serviceAccountRole": sa["role"],
+                    "created": sa["created"], "updated": sa["created"]}
         if not header or not header.startswith("Basic "):
             return None
         try:
@@ -289,6 +307,7 @@ def make_handler(state, provisioned, database, metrics):
             ("GET", r"/metrics", "get_metrics"),
             ("GET", r"/", "root"),
             ("GET", r"/login", "login"),
+            ("GET", r"/d/([^/]+)(?:/[^/]*)?", "dashboard_page"),
             ("GET", r"/api/datasources", "datasources"),
             ("GET", r"/api/datasources/uid/([^/]+)", "datasource"),
             ("GET", r"/api/dashboards/uid/([^/]+)", "dashboard"),
@@ -311,6 +330,8 @@ def make_handler(state, provisioned, database, metrics):
             ("POST", r"/api/admin/users", "create_user"),
             ("DELETE", r"/api/admin/users/(\d+)", "delete_user"),
             ("PUT", r"/api/admin/users/(\d+)/password", "set_password"),
+            ("POST", r"/api/serviceaccounts", "create_service_account"),
+            ("POST", r"/api/serviceaccounts/(\d+)/tokens", "create_service_account_token"),
         )
 
         # ---- auth helpers: each returns the user, or None after sending the error
@@ -334,7 +355,10 @@ def make_handler(state, provisioned, database, metrics):
                 return None, None
             header = self.headers.get("X-Grafana-Org-Id")
             org_id = int(header) if header and header.isdigit() else user["orgId"]
-            role = state.role(org_id, user["id"])
+            if "serviceAccountRole" in user:
+                role = user["serviceAccountRole"] if org_id == user["orgId"] else None
+            else:
+                role = state.role(org_id, user["id"])
             if role is None and not user["isGrafanaAdmin"]:
                 self.send_json(401, {"message": "User does not belong to the organization"})
                 return None, None
@@ -364,6 +388,16 @@ def make_handler(state, provisioned, database, metrics):
         def login(self):
             return self.send_text(200, f"<!doctype html><title>Grafana</title><p>Grafana {VERSION} ({standin.STANDIN_NOTE})</p>",
                                   "text/html; charset=utf-8")
+
+        def dashboard_page(self, uid):
+            orgs = self.query.get("orgId") or ["1"]
+            org_id = int(orgs[0]) if orgs[0].isdigit() else 1
+            d = next((d for d in provisioned.dashboards if d["uid"] == uid and d["orgId"] == org_id), None)
+            title = d["title"] if d else "Dashboard not found"
+            page = (f"<!doctype html><title>{html.escape(title)} - Dashboards - Grafana</title>"
+                    f"<h1 data-dashboard-uid=\"{html.escape(uid if d else '')}\" data-org-id=\"{org_id}\">{html.escape(title)}</h1>"
+                    f"<p>{standin.STANDIN_NOTE}: this page only names the dashboard a link opens.</p>")
+            return self.send_text(200 if d else 404, page, "text/html; charset=utf-8")
 
         # ---- data sources, dashboards, folders
         def datasources(self):
@@ -644,6 +678,43 @@ def make_handler(state, provisioned, database, metrics):
                 user["updated"] = now_iso()
                 state.save()
             return self.send_json(200, {"message": "User password updated"})
+
+        # ---- service accounts
+        def create_service_account(self):
+            user, org_id = self.org_context("Admin")
+            if user is None:
+                return 401
+            body = self.json_body() or {}
+            name = str(body.get("name") or "").strip()
+            role = body.get("role") or "Viewer"
+            if not name or role not in ROLES:
+                return self.send_json(400, {"message": "Required a name and a role of Viewer, Editor or Admin"})
+            with state.lock:
+                accounts = state.data.setdefault("service_accounts", [])
+                if any(a["orgId"] == org_id and a["name"] == name for a in accounts):
+                    return self.send_json(400, {"message": "service account already exists"})
+                account = {"id": state.data["next_user"], "uid": secrets.token_hex(7), "orgId": org_id, "name": name,
+                           "login": f"sa-{org_id}-{slugify(name)}", "role": role, "isDisabled": bool(body.get("isDisabled")),
+                           "tokens": [], "created": now_iso()}
+                state.data["next_user"] += 1
+                accounts.append(account)
+                state.save()
+            return self.send_json(201, {k: account[k] for k in ("id", "uid", "name", "login", "orgId", "isDisabled", "role")} | {"tokens": 0})
+
+        def create_service_account_token(self, account_id):
+            user, org_id = self.org_context("Admin")
+            if user is None:
+                return 401
+            name = str((self.json_body() or {}).get("name") or "").strip()
+            key = "glsa_" + secrets.token_urlsafe(24)
+            with state.lock:
+                account = next((a for a in state.data.get("service_accounts", [])
+                                if a["id"] == int(account_id) and a["orgId"] == org_id), None)
+                if account is None:
+                    return self.send_json(404, {"message": "service account not found"})
+                account["tokens"].append(hashlib.sha256(key.encode()).hexdigest())
+                state.save()
+            return self.send_json(200, {"id": len(account["tokens"]), "name": name, "key": key})
 
     return GrafanaHandler
 

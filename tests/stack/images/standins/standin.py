@@ -248,6 +248,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return ()
 
     def body(self):
+        # Clients that stream a body (.NET's JsonContent, for one) send it chunked, without a Content-Length.
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 

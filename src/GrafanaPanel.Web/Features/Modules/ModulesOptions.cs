@@ -1,0 +1,41 @@
+namespace GrafanaPanel.Web.Features.Modules;
+
+/// <summary>Where the module catalog lives (section <c>Modules</c>).</summary>
+public sealed class ModulesOptions
+{
+    public const string Section = "Modules";
+
+    /// <summary>Where the container image and the compose stack put the catalog (deploy/portal mounted read-only).</summary>
+    public const string ContainerCatalogPath = "/etc/grafana-panel/modules.yaml";
+
+    /// <summary>The catalog's place in the repository, relative to its root.</summary>
+    public static readonly string RepositoryCatalogPath = Path.Combine("deploy", "portal", "modules.yaml");
+
+    /// <summary>
+    /// The catalog file; relative paths are taken from the content root. Empty: the repository's
+    /// deploy/portal/modules.yaml when the portal runs from source, else <see cref="ContainerCatalogPath"/>.
+    /// </summary>
+    public string CatalogPath { get; set; } = "";
+
+    /// <summary>The file the portal reads, following the rules of <see cref="CatalogPath"/>.</summary>
+    public static string ResolveCatalogPath(string? configured, string contentRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return Path.GetFullPath(configured, contentRoot);
+        }
+
+        // Run from source the content root is src/GrafanaPanel.Web (or a test's bin folder below the repository):
+        // the repository's own file is the one an instructor edits there.
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, RepositoryCatalogPath);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return ContainerCatalogPath;
+    }
+}
