@@ -59,6 +59,26 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stop_mode_backup_starts_services_again_in_dependency_order()
+    {
+        // "zdb" sorts after "app", so only the depends_on label can put it first.
+        var (volume, zdb) = await _rig.VolumeWithServiceAsync("shared", "zdb");
+        var app = await _rig.Project.RunAsync("app",
+            ["--stop-signal", "KILL", "-v", $"{volume}:/data", "--label", $"{ContainerRecord.DependsOnLabel}=zdb:service_healthy:false"], "sleep", "600");
+        await TestProject.WaitForStatusAsync(app, "running");
+        await _rig.RefreshAsync();
+
+        await _rig.Runner().BackupAsync(new BackupRequest(Guid.NewGuid(), [volume], BackupMode.Stop, ArchiveCompression.Zstd, BackupTrigger.Manual), null, CancellationToken.None);
+
+        var zdbStarted = DateTimeOffset.Parse(await BackupRig.StartedAtAsync(zdb));
+        var appStarted = DateTimeOffset.Parse(await BackupRig.StartedAtAsync(app));
+        Assert.True(zdbStarted < appStarted, $"zdb started at {zdbStarted:O}, app (which depends on it) at {appStarted:O}");
+        var zdbStopped = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.FinishedAt}}", zdb));
+        var appStopped = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.FinishedAt}}", app));
+        Assert.True(appStopped <= zdbStopped, $"app stopped at {appStopped:O}, zdb at {zdbStopped:O}");
+    }
+
+    [Fact]
     public async Task Backup_cancelled_mid_read_leaves_containers_running_and_nothing_that_looks_like_a_set()
     {
         var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app", bigFile: true);

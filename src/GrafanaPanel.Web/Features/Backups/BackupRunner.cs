@@ -422,7 +422,8 @@ public sealed class BackupRunner(
     }
 
     private List<ContainerRecord> StackContainers() =>
-        [.. snapshot.Current.Services.SelectMany(s => s.Containers).Where(c => !c.Labels.ContainsKey(HelperContainerBody.HelperLabel))];
+        // In dependency order (compose's depends_on), so starts go dependencies first and stops the other way round.
+        [.. StackControl.DependencyOrder(snapshot.Current.Services).SelectMany(s => s.Containers).Where(c => !c.Labels.ContainsKey(HelperContainerBody.HelperLabel))];
 
     /// <summary>The lab containers that mount each volume (any state).</summary>
     private Dictionary<string, List<ContainerRecord>> UsersOf(IReadOnlyList<string> volumes)
@@ -523,7 +524,8 @@ public sealed class BackupRunner(
         interruption.Journaled = true;
         try
         {
-            foreach (var id in running)
+            // Dependents first: a service is never left running without what it depends on.
+            foreach (var id in Enumerable.Reverse(running))
             {
                 if (mode == BackupMode.Pause)
                 {
@@ -556,8 +558,8 @@ public sealed class BackupRunner(
 
         interruption.Resumed = true;
         var failed = false;
-        // In the order they were interrupted: the snapshot lists services in the stack's layer order.
-        foreach (var id in interruption.Done)
+        // The reverse of the interruption: dependencies first, as compose starts them.
+        foreach (var id in Enumerable.Reverse(interruption.Done))
         {
             try
             {
