@@ -144,8 +144,7 @@ public sealed class BackupAppFactory : PanelAppFactory
     public (BackupService Service, IServiceScope Scope) ServiceFor(ClaimsPrincipal user)
     {
         var scope = Services.CreateScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
-        var service = ActivatorUtilities.CreateInstance<BackupService>(scope.ServiceProvider, new RoleGate(users, new FixedState(user)));
+        var service = ActivatorUtilities.CreateInstance<BackupService>(scope.ServiceProvider, TestAccounts.GateFor(scope.ServiceProvider, user));
         return (service, scope);
     }
 
@@ -201,10 +200,6 @@ public sealed class BackupAppFactory : PanelAppFactory
             [new MountRecord("volume", volume, $"/var/lib/docker/volumes/{volume}/_data", "/data", false)], labels);
     }
 
-    private sealed class FixedState(ClaimsPrincipal principal) : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(principal));
-    }
 }
 
 /// <summary>A test class with its own portal (fresh database, backup directory, fake engine), ready before each test.</summary>

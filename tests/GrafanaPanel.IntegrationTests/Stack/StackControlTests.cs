@@ -200,19 +200,8 @@ public sealed class StackControlTests : IAsyncLifetime
     private async Task<IStackControl> ControlForAsync(string role)
     {
         var scope = _app.Services.CreateScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
-        var email = $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@panel.test";
-        var user = new PanelUser { UserName = email, Email = email, EmailConfirmed = true };
-        Assert.True((await users.CreateAsync(user, "Some-Password-123")).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
-        var principal = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<PanelUser>>().CreateAsync(user);
-        return new StackControl(
-            scope.ServiceProvider.GetRequiredService<IDockerEngine>(),
-            scope.ServiceProvider.GetRequiredService<StackSnapshot>(),
-            scope.ServiceProvider.GetRequiredService<StackLock>(),
-            new RoleGate(users, new FixedAuthenticationState(principal)),
-            scope.ServiceProvider.GetRequiredService<IAuditLog>(),
-            scope.ServiceProvider.GetRequiredService<IOptions<StackOptions>>());
+        var (_, gate) = await TestAccounts.SignedInAsync(scope.ServiceProvider, role);
+        return ActivatorUtilities.CreateInstance<StackControl>(scope.ServiceProvider, gate);
     }
 
     private static Task<string> IdOfAsync(TestProject project, string service) =>
@@ -226,10 +215,6 @@ public sealed class StackControlTests : IAsyncLifetime
         return db.Set<AuditEntry>().AsEnumerable().Select(e => new AuditRecord(e.User, e.Action, e.Target, e.Succeeded, e.Error)).ToList();
     }
 
-    private sealed class FixedAuthenticationState(ClaimsPrincipal principal) : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(principal));
-    }
 
     /// <summary>IProgress that records in order, on the caller's thread (Progress&lt;T&gt; posts asynchronously).</summary>
     private sealed class SynchronousProgress(List<string> steps) : IProgress<string>
