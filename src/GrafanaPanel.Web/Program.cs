@@ -31,6 +31,9 @@ builder.AddPanelBackups();
 // Backup jobs, schedules, progress, download and import (above the engine).
 builder.AddPanelBackupJobs();
 
+// Lab resets: baselines, one-click and scheduled resets to them, one stack-changing job at a time.
+builder.AddPanelResets();
+
 // Audit log of every action (who, when, what, outcome), its page and CSV export.
 builder.AddPanelAudit();
 

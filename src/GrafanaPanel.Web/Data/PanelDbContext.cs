@@ -1,6 +1,7 @@
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Modules;
+using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -26,6 +27,12 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     public DbSet<BackupSet> BackupSets => Set<BackupSet>();
 
     public DbSet<BackupSchedule> BackupSchedules => Set<BackupSchedule>();
+
+    public DbSet<Baseline> Baselines => Set<Baseline>();
+
+    public DbSet<ResetRun> ResetRuns => Set<ResetRun>();
+
+    public DbSet<ResetSchedule> ResetSchedules => Set<ResetSchedule>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -403,6 +403,178 @@ namespace GrafanaPanel.Web.Data.Migrations
                     b.ToTable("ModuleNotes", (string)null);
                 });
 
+            modelBuilder.Entity("GrafanaPanel.Web.Features.Resets.Baseline", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ModuleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("SetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IsDefault")
+                        .IsUnique()
+                        .HasFilter("\"IsDefault\"");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("SetId")
+                        .IsUnique();
+
+                    b.ToTable("Baselines", (string)null);
+                });
+
+            modelBuilder.Entity("GrafanaPanel.Web.Features.Resets.ResetRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid?>("BaselineId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BaselineName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long?>("DurationMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("SafetyBackup")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid?>("SafetySetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("ScheduleId")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("Services")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Active")
+                        .IsUnique()
+                        .HasFilter("\"Active\"");
+
+                    b.HasIndex("RequestedAt");
+
+                    b.ToTable("ResetRuns", (string)null);
+                });
+
+            modelBuilder.Entity("GrafanaPanel.Web.Features.Resets.ResetSchedule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("BaselineId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<bool>("Paused")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("SafetyBackup")
+                        .HasColumnType("boolean");
+
+                    b.PrimitiveCollection<List<string>>("Services")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BaselineId");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("ResetSchedules", (string)null);
+                });
+
             modelBuilder.Entity("GrafanaPanel.Web.Features.Stack.ProbeSampleEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -594,6 +766,58 @@ namespace GrafanaPanel.Web.Data.Migrations
                         .HasForeignKey("SetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("GrafanaPanel.Web.Features.Resets.Baseline", b =>
+                {
+                    b.HasOne("GrafanaPanel.Web.Features.Backups.BackupSet", "Set")
+                        .WithMany()
+                        .HasForeignKey("SetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Set");
+                });
+
+            modelBuilder.Entity("GrafanaPanel.Web.Features.Resets.ResetRun", b =>
+                {
+                    b.OwnsMany("GrafanaPanel.Web.Features.Resets.ResetStep", "Steps", b1 =>
+                        {
+                            b1.Property<Guid>("ResetRunId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAdd();
+
+                            b1.Property<long?>("DurationMs");
+
+                            b1.Property<int>("Index");
+
+                            b1.Property<string>("Kind")
+                                .IsRequired();
+
+                            b1.Property<string>("Message")
+                                .IsRequired();
+
+                            b1.Property<DateTimeOffset>("StartedAt");
+
+                            b1.Property<string>("Status")
+                                .IsRequired();
+
+                            b1.Property<string>("Target");
+
+                            b1.HasKey("ResetRunId", "__synthesizedOrdinal");
+
+                            b1.ToTable("ResetRuns");
+
+                            b1
+                                .ToJson("Steps")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("ResetRunId");
+                        });
+
+                    b.Navigation("Steps");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

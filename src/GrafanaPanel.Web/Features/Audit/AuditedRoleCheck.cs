@@ -22,4 +22,25 @@ public static class AuditedRoleCheck
             throw;
         }
     }
+
+    /// <summary>
+    /// A whole audited action: the role check (refusals recorded), then <paramref name="work"/> with the acting
+    /// user's name, recorded as succeeded, or as failed with its error, which is rethrown for the page to show.
+    /// </summary>
+    public static async Task<T> RunAuditedAsync<T>(
+        this RoleGate gate, string minimumRole, IAuditLog audit, string action, string target, Func<string, Task<T>> work, CancellationToken ct)
+    {
+        var user = await gate.RequireAuditedAsync(minimumRole, audit, action, target, ct);
+        try
+        {
+            var result = await work(user);
+            await audit.RecordAsync(new AuditRecord(user, action, target, true), CancellationToken.None);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            await audit.RecordAsync(new AuditRecord(user, action, target, false, ex.Message), CancellationToken.None);
+            throw;
+        }
+    }
 }

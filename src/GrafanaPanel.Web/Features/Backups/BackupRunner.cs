@@ -13,7 +13,7 @@ namespace GrafanaPanel.Web.Features.Backups;
 /// uploading the validated tar to <c>/v</c> of a helper with the target mounted at <c>/v/&lt;root&gt;</c>.
 /// Every volume name from a request is resolved against the stack first; the portal's own volumes are refused.
 /// </summary>
-public sealed class BackupRunner(
+public sealed partial class BackupRunner(
     IDockerEngine docker,
     StackSnapshot snapshot,
     StackLock stackLock,

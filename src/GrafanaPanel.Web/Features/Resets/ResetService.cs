@@ -1,0 +1,450 @@
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Stack;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace GrafanaPanel.Web.Features.Resets;
+
+/// <summary>What the reset dialog submits.</summary>
+/// <param name="BaselineId">Null: the factory baseline (empty volumes).</param>
+/// <param name="Services">Null or empty: the whole stack.</param>
+/// <param name="Confirmation">For the whole stack: the stack's name, typed by the user.</param>
+public sealed record ResetRequest(Guid? BaselineId, IReadOnlyList<string>? Services, bool SafetyBackup, string? Confirmation);
+
+/// <summary>What the baseline form submits.</summary>
+public sealed record BaselineInput(string Name, string? Description, string? ModuleId);
+
+/// <summary>What the reset-schedule form submits.</summary>
+public sealed record ResetScheduleInput(string Name, string Cron, string TimeZone, Guid? BaselineId, IReadOnlyList<string>? Services, bool SafetyBackup);
+
+/// <summary>The pages' view of resets and baselines: reads for everyone signed in, actions for Instructor and Admin.</summary>
+public interface IResetService
+{
+    string StackName { get; }
+
+    Task<bool> CanManageAsync();
+
+    Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default);
+
+    /// <summary>The baseline the dialog offers first: the one marked default, else <c>Resets:DefaultBaseline</c>; null is factory.</summary>
+    Task<Baseline?> DefaultBaselineAsync(CancellationToken ct = default);
+
+    /// <summary>What a reset would do now (for the dialog); refuses unknown services or baselines.</summary>
+    Task<ResetPlan> PlanAsync(Guid? baselineId, IReadOnlyList<string>? services, CancellationToken ct = default);
+
+    /// <summary>Queues a reset and returns its run id; refused when another stack-changing job runs.</summary>
+    Task<Guid> RequestResetAsync(ResetRequest request, CancellationToken ct = default);
+
+    Task<IReadOnlyList<ResetRun>> ListRunsAsync(int take = 50, CancellationToken ct = default);
+
+    Task<ResetRun?> GetRunAsync(Guid runId, CancellationToken ct = default);
+
+    /// <summary>Backs up every lab volume now (pause mode) as a new baseline; usable once the backup completes.</summary>
+    Task<Guid> CaptureBaselineAsync(BaselineInput input, CancellationToken ct = default);
+
+    Task<Guid> PromoteAsync(Guid setId, BaselineInput input, CancellationToken ct = default);
+
+    Task UpdateBaselineAsync(Guid baselineId, BaselineInput input, CancellationToken ct = default);
+
+    /// <summary>Marks the baseline the dialog offers first; null goes back to the configured default.</summary>
+    Task SetDefaultAsync(Guid? baselineId, CancellationToken ct = default);
+
+    /// <summary>Removes the baseline; its backup set stays (unpinned) on the Backups page. Refused while a schedule uses it.</summary>
+    Task DeleteBaselineAsync(Guid baselineId, CancellationToken ct = default);
+
+    Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default);
+
+    Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default);
+
+    Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default);
+
+    Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default);
+
+    Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default);
+
+    Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default);
+}
+
+/// <summary>
+/// The entry points of resets and baselines. Every action checks the role against the database at the moment of the
+/// action and is recorded in the audit log (also when refused); resets run as Hangfire jobs by run id.
+/// </summary>
+public sealed class ResetService(
+    PanelDbContext db,
+    RoleGate gate,
+    IAuditLog audit,
+    IBackgroundJobClient jobs,
+    ResetScheduler scheduler,
+    StackSnapshot snapshot,
+    StackLock stackLock,
+    IOptions<ResetOptions> options,
+    IOptions<StackOptions> stackOptions,
+    TimeProvider time) : IResetService
+{
+    public string StackName => stackOptions.Value.ProjectName;
+
+    public async Task<bool> CanManageAsync()
+    {
+        try
+        {
+            await gate.RequireAsync(PanelRoles.Instructor);
+            return true;
+        }
+        catch (PanelAccessDeniedException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default) =>
+        await db.Baselines.AsNoTracking().Include(b => b.Set).ThenInclude(s => s!.Volumes).OrderBy(b => b.Name).ToListAsync(ct);
+
+    public async Task<Baseline?> DefaultBaselineAsync(CancellationToken ct = default)
+    {
+        var baselines = await ListBaselinesAsync(ct);
+        return baselines.FirstOrDefault(b => b.IsDefault)
+            ?? baselines.FirstOrDefault(b => string.Equals(b.Name, options.Value.DefaultBaseline, StringComparison.OrdinalIgnoreCase));
+    }
+
+    public async Task<ResetPlan> PlanAsync(Guid? baselineId, IReadOnlyList<string>? services, CancellationToken ct = default)
+    {
+        var baseline = baselineId is { } id ? await UsableBaselineAsync(id, ct) : null;
+        return ResetPlan.Build(snapshot.Current, services, baseline);
+    }
+
+    public Task<Guid> RequestResetAsync(ResetRequest request, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.Request, DescribeRequest(request), async user =>
+        {
+            var plan = await PlanAsync(request.BaselineId, request.Services, ct);
+            if (plan.WholeStack && !string.Equals(request.Confirmation?.Trim(), StackName, StringComparison.Ordinal))
+            {
+                throw new ResetRefusedException($"To reset the whole stack, type its name \"{StackName}\" to confirm. Nothing was changed.");
+            }
+
+            return await QueueAsync(plan, request.SafetyBackup, user, "manual", scheduleId: null, ct);
+        }, ct);
+
+    /// <summary>
+    /// Inserts the run as the one active reset (the database refuses a second) and enqueues its job. Used by the
+    /// dialog and by scheduled resets.
+    /// </summary>
+    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, string trigger, Guid? scheduleId, CancellationToken ct)
+    {
+        if (stackLock.Holder is { } holder)
+        {
+            throw new ResetRefusedException($"The stack is busy: {holder} is running. Wait until it has finished and try again; nothing was changed.");
+        }
+
+        if (await ActiveRunAsync(ct) is { } active)
+        {
+            throw Busy(active);
+        }
+
+        var run = new ResetRun
+        {
+            Id = Guid.NewGuid(),
+            RequestedAt = time.GetUtcNow(),
+            RequestedBy = user,
+            Trigger = trigger,
+            ScheduleId = scheduleId,
+            BaselineId = plan.BaselineId,
+            BaselineName = plan.BaselineName,
+            Services = plan.WholeStack ? [] : [.. plan.Services.Select(s => s.Name)],
+            SafetyBackup = safetyBackup,
+            Status = ResetStatus.Queued,
+            Active = true,
+        };
+        db.ResetRuns.Add(run);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another request won the race between the check above and this insert.
+            db.Entry(run).State = EntityState.Detached;
+            throw await ActiveRunAsync(ct) is { } winner ? Busy(winner) : new ResetRefusedException("Another reset was asked for at the same moment; try again.");
+        }
+
+        var id = run.Id;
+        jobs.Enqueue<ResetJob>(job => job.RunAsync(id, CancellationToken.None));
+        return id;
+    }
+
+    public async Task<IReadOnlyList<ResetRun>> ListRunsAsync(int take = 50, CancellationToken ct = default) =>
+        await db.ResetRuns.AsNoTracking().OrderByDescending(r => r.RequestedAt).Take(Math.Clamp(take, 1, 500)).ToListAsync(ct);
+
+    public async Task<ResetRun?> GetRunAsync(Guid runId, CancellationToken ct = default) =>
+        await db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
+
+    public Task<Guid> CaptureBaselineAsync(BaselineInput input, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.BaselineCapture, input.Name, async user =>
+        {
+            var (name, description, module) = await CheckInputAsync(input, null, ct);
+            var volumes = BackupService.AvailableVolumes(snapshot.Current);
+            if (volumes.Count == 0)
+            {
+                throw new ResetRefusedException("The stack has no lab volumes to capture. Is the stack created (docker compose up)?");
+            }
+
+            var set = BackupService.NewSet(volumes, BackupMode.Pause, "baseline", user, scheduleId: null);
+            set.Pinned = true;
+            var baseline = NewBaseline(name, description, module, set.Id, user);
+            db.BackupSets.Add(set);
+            db.Baselines.Add(baseline);
+            await db.SaveChangesAsync(ct);
+            var setId = set.Id;
+            jobs.Enqueue<BackupJob>(job => job.RunAsync(setId, CancellationToken.None));
+            return baseline.Id;
+        }, ct);
+
+    public Task<Guid> PromoteAsync(Guid setId, BaselineInput input, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.BaselinePromote, $"{setId} as {input.Name}", async user =>
+        {
+            var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
+                ?? throw new ResetRefusedException("No such backup set.");
+            if (set.Status != BackupSetStatus.Completed)
+            {
+                throw new ResetRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}; only a completed set can become a baseline.");
+            }
+
+            if (await db.Baselines.AnyAsync(b => b.SetId == setId, ct))
+            {
+                throw new ResetRefusedException("This set is a baseline already.");
+            }
+
+            var (name, description, module) = await CheckInputAsync(input, null, ct);
+            set.Pinned = true;
+            var baseline = NewBaseline(name, description, module, set.Id, user);
+            db.Baselines.Add(baseline);
+            await db.SaveChangesAsync(ct);
+            return baseline.Id;
+        }, ct);
+
+    public Task UpdateBaselineAsync(Guid baselineId, BaselineInput input, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.BaselineUpdate, $"{baselineId} as {input.Name}", async _ =>
+        {
+            var baseline = await BaselineAsync(baselineId, ct);
+            var (name, description, module) = await CheckInputAsync(input, baselineId, ct);
+            baseline.Name = name;
+            baseline.Description = description;
+            baseline.ModuleId = module;
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+
+    public Task SetDefaultAsync(Guid? baselineId, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.BaselineDefault, baselineId?.ToString() ?? "configured default", async _ =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.Baselines.Where(b => b.IsDefault).ExecuteUpdateAsync(u => u.SetProperty(b => b.IsDefault, false), ct);
+            if (baselineId is { } id)
+            {
+                var baseline = await BaselineAsync(id, ct);
+                baseline.IsDefault = true;
+                await db.SaveChangesAsync(ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return true;
+        }, ct);
+
+    public Task DeleteBaselineAsync(Guid baselineId, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.BaselineDelete, baselineId.ToString(), async _ =>
+        {
+            var baseline = await BaselineAsync(baselineId, ct);
+            var users = await db.ResetSchedules.Where(s => s.BaselineId == baselineId).Select(s => s.Name).OrderBy(n => n).ToListAsync(ct);
+            if (users.Count > 0)
+            {
+                throw new ResetRefusedException(
+                    $"Baseline \"{baseline.Name}\" is used by the reset schedule(s) {string.Join(", ", users.Select(n => $"\"{n}\""))}; " +
+                    "change or delete them first.");
+            }
+
+            if (await db.ResetRuns.AnyAsync(r => r.Active && r.BaselineId == baselineId, ct))
+            {
+                throw new ResetRefusedException($"A reset to \"{baseline.Name}\" is queued or running; delete the baseline after it has finished.");
+            }
+
+            // The backup set stays, unpinned, on the Backups page: deleting a baseline never deletes data by itself.
+            var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == baseline.SetId, ct);
+            if (set is not null)
+            {
+                set.Pinned = false;
+            }
+
+            db.Baselines.Remove(baseline);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+
+    public async Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default) =>
+        await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+
+    public Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, async user =>
+        {
+            var schedule = new ResetSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
+            await ApplyScheduleInputAsync(schedule, input, ct);
+            db.ResetSchedules.Add(schedule);
+            await db.SaveChangesAsync(ct);
+            scheduler.Sync(schedule);
+            return schedule.Id;
+        }, ct);
+
+    public Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            await ApplyScheduleInputAsync(schedule, input, ct);
+            await db.SaveChangesAsync(ct);
+            scheduler.Sync(schedule);
+            return true;
+        }, ct);
+
+    public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            db.ResetSchedules.Remove(schedule);
+            await db.SaveChangesAsync(ct);
+            scheduler.Remove(schedule.Id);
+            return true;
+        }, ct);
+
+    public Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
+        ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
+        {
+            var schedule = await ScheduleAsync(scheduleId, ct);
+            schedule.Paused = paused;
+            await db.SaveChangesAsync(ct);
+            scheduler.Sync(schedule);
+            return true;
+        }, ct);
+
+    public Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default) =>
+        ActAsync(ResetAuditActions.ScheduleRunNow, scheduleId.ToString(), async _ =>
+        {
+            await ScheduleAsync(scheduleId, ct);
+            jobs.Enqueue<ScheduledResetJob>(job => job.RunAsync(scheduleId, CancellationToken.None));
+            return true;
+        }, ct);
+
+    private async Task ApplyScheduleInputAsync(ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
+    {
+        var name = (input.Name ?? "").Trim();
+        if (name.Length is 0 or > 100)
+        {
+            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
+        }
+
+        if (await db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
+        {
+            throw new ScheduleValidationException($"A reset schedule named \"{name}\" already exists.");
+        }
+
+        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
+        if (input.BaselineId is { } baselineId && !await db.Baselines.AnyAsync(b => b.Id == baselineId, ct))
+        {
+            throw new ScheduleValidationException("The chosen baseline does not exist (any more); choose another.");
+        }
+
+        // The scope is checked against the stack now, and again when the schedule fires.
+        var plan = ResetPlan.Build(snapshot.Current, input.Services, baseline: null);
+        schedule.Name = name;
+        schedule.Cron = cron.Text;
+        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
+        schedule.BaselineId = input.BaselineId;
+        schedule.Services = plan.WholeStack ? [] : [.. plan.Services.Select(s => s.Name)];
+        schedule.SafetyBackup = input.SafetyBackup;
+    }
+
+    private async Task<(string Name, string Description, string? Module)> CheckInputAsync(BaselineInput input, Guid? self, CancellationToken ct)
+    {
+        var name = (input.Name ?? "").Trim();
+        if (name.Length is 0 or > 100 || name.Any(char.IsControl))
+        {
+            throw new ResetRefusedException("Give the baseline a name of 1 to 100 characters (no control characters).");
+        }
+
+        if (string.Equals(name, ResetOptions.FactoryName, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ResetRefusedException($"\"{ResetOptions.FactoryName}\" is the built-in baseline (empty volumes); choose another name.");
+        }
+
+        if (await db.Baselines.AnyAsync(b => b.Name == name && b.Id != self, ct))
+        {
+            throw new ResetRefusedException($"A baseline named \"{name}\" already exists.");
+        }
+
+        var description = (input.Description ?? "").Trim();
+        if (description.Length > 1000)
+        {
+            throw new ResetRefusedException("Keep the description under 1,000 characters.");
+        }
+
+        var module = string.IsNullOrWhiteSpace(input.ModuleId) ? null : input.ModuleId.Trim();
+        if (module is { Length: > 64 })
+        {
+            throw new ResetRefusedException("That is not a module id.");
+        }
+
+        return (name, description, module);
+    }
+
+    private Baseline NewBaseline(string name, string description, string? module, Guid setId, string user) => new()
+    {
+        Id = Guid.NewGuid(),
+        Name = name,
+        Description = description,
+        ModuleId = module,
+        SetId = setId,
+        CreatedAt = time.GetUtcNow(),
+        CreatedBy = user,
+    };
+
+    private async Task<Baseline> UsableBaselineAsync(Guid baselineId, CancellationToken ct)
+    {
+        var baseline = await db.Baselines.AsNoTracking().Include(b => b.Set).ThenInclude(s => s!.Volumes).FirstOrDefaultAsync(b => b.Id == baselineId, ct)
+            ?? throw new ResetRefusedException("No such baseline; it may have been deleted. Choose another.");
+        return baseline.Set?.Status switch
+        {
+            BackupSetStatus.Completed => baseline,
+            BackupSetStatus.Running => throw new ResetRefusedException($"The backup of baseline \"{baseline.Name}\" is still being taken; wait until it has completed."),
+            var status => throw new ResetRefusedException(
+                $"The backup of baseline \"{baseline.Name}\" is {status?.ToString().ToLowerInvariant() ?? "gone"}; it cannot be restored. Capture the baseline again."),
+        };
+    }
+
+    private async Task<Baseline> BaselineAsync(Guid baselineId, CancellationToken ct) =>
+        await db.Baselines.FirstOrDefaultAsync(b => b.Id == baselineId, ct) ?? throw new ResetRefusedException("No such baseline.");
+
+    private async Task<ResetSchedule> ScheduleAsync(Guid scheduleId, CancellationToken ct) =>
+        await db.ResetSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct) ?? throw new ResetRefusedException("No such reset schedule.");
+
+    private Task<ResetRun?> ActiveRunAsync(CancellationToken ct) => db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Active, ct);
+
+    private static ResetRefusedException Busy(ResetRun active) => new(
+        $"A reset to baseline \"{active.BaselineName}\" asked for by {active.RequestedBy} at {active.RequestedAt:HH:mm:ss} UTC is " +
+        $"{active.Status.ToString().ToLowerInvariant()}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.");
+
+    private static string DescribeRequest(ResetRequest request) =>
+        $"baseline {request.BaselineId?.ToString() ?? ResetOptions.FactoryName}, " +
+        (request.Services is { Count: > 0 } services ? string.Join(", ", services.Select(ResetPlan.Printable)) : "whole stack");
+
+    /// <summary>Role check at the moment of the action, then the action on a fresh change tracker, with the outcome in the audit log.</summary>
+    private Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct) =>
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, user =>
+        {
+            // The context lives as long as the circuit; jobs change rows behind it, so every action reads afresh.
+            db.ChangeTracker.Clear();
+            return work(user);
+        }, ct);
+}
