@@ -158,6 +158,11 @@ public sealed partial class BackupService(
         {
             var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
                 ?? throw new BackupActionRefusedException("No such backup set.");
+            if (!pinned && await db.Baselines.FirstOrDefaultAsync(b => b.SetId == setId, ct) is { } baseline)
+            {
+                throw new BackupActionRefusedException($"The set is baseline \"{baseline.Name}\"; a baseline stays pinned. Delete the baseline on the Resets page first.");
+            }
+
             set.Pinned = pinned;
             await db.SaveChangesAsync(ct);
             return true;
