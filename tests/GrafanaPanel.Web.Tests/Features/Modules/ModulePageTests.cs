@@ -20,6 +20,31 @@ public sealed class ModulePageTests : ModuleTestContext
     }
 
     [Fact]
+    public void Reset_to_the_module_s_start_is_offered_to_instructors_once_the_module_s_baseline_exists()
+    {
+        AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor);
+        Catalog.Set(ModuleFixtures.Catalog(Module("module-4", services: ["grafana"]) with { Baseline = "module-4-start" }));
+
+        var without = Render<ModulePage>(p => p.Add(x => x.Id, "module-4"));
+        without.WaitForAssertion(() => Assert.True(without.Find("[data-test=module-reset]").HasAttribute("disabled")));
+
+        Resets.AddBaseline("module-4-start", DateTimeOffset.UtcNow, "grafana_data");
+        var with = Render<ModulePage>(p => p.Add(x => x.Id, "module-4"));
+        with.WaitForAssertion(() => Assert.False(with.Find("[data-test=module-reset]").HasAttribute("disabled")));
+    }
+
+    [Fact]
+    public void A_viewer_has_no_reset_on_the_module_page()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        Resets.AddBaseline("module-4-start", DateTimeOffset.UtcNow, "grafana_data");
+
+        var page = Render<ModulePage>(p => p.Add(x => x.Id, "module-4"));
+
+        Assert.Empty(page.FindAll("[data-test=module-reset]"));
+    }
+
+    [Fact]
     public void Shows_goals_services_readiness_and_links_in_the_module_s_organization()
     {
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);

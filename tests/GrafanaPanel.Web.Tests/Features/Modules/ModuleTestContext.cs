@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,11 @@ public abstract class ModuleTestContext : PanelTestContext
         Services.AddSingleton<IModuleCatalog>(catalog);
         Services.AddSingleton(new GrafanaLinks("http://lab.example:3000"));
         Services.AddScoped<ModuleReadinessChecker>();
+        Resets = new Resets.FakeResetService(Snapshot);
+        Services.AddSingleton<IResetService>(Resets);
     }
+
+    protected Resets.FakeResetService Resets { get; }
 
     protected FakeGrafanaApi Grafana { get; } = new();
 

@@ -49,6 +49,7 @@ public sealed class OverviewPageTests : PanelTestContext
         var viewerPage = Render<OverviewPage>();
         Assert.Empty(viewerPage.FindAll("[data-test=stop]"));
         Assert.Empty(viewerPage.FindAll("[data-test=stack-restart]"));
+        Assert.Empty(viewerPage.FindAll("[data-test=reset-lab]"));
     }
 
     [Fact]
@@ -60,6 +61,7 @@ public sealed class OverviewPageTests : PanelTestContext
 
         Assert.NotEmpty(page.FindAll("[data-service=grafana] [data-test=stop]"));
         Assert.NotEmpty(page.FindAll("[data-test=stack-restart]"));
+        Assert.NotEmpty(page.FindAll("[data-test=reset-lab]"));
         Assert.Empty(page.FindAll("[data-service=panel] [data-test=stop]"));
         Assert.NotEmpty(page.FindAll("[data-service=panel] [data-test=portal-note]"));
     }
