@@ -58,6 +58,7 @@ app.MapPanelJobs();
 app.MapPanelStack();
 app.MapPanelAudit();
 app.MapPanelBackupJobs();
+app.MapPanelResets();
 app.MapPanelUi();
 
 await app.RunAsync();

@@ -20,4 +20,7 @@ public static class ResetExtensions
         services.AddSingleton<ResetStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<ResetStartup>());
     }
+
+    /// <summary><c>POST /api/resets</c> and <c>GET /api/resets/{id}</c> for scripts.</summary>
+    public static void MapPanelResets(this WebApplication app) => app.MapResetApi();
 }

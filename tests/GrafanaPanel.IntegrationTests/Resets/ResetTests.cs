@@ -6,6 +6,7 @@ using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.EntityFrameworkCore;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GrafanaPanel.IntegrationTests.Resets;
@@ -242,5 +243,66 @@ public sealed class ResetTests : IAsyncLifetime
         var audit = await _lab.DbAsync(db => db.AuditEntries.AsNoTracking().SingleAsync(e => e.Action == ResetAuditActions.Run));
         Assert.False(audit.Succeeded);
         Assert.Contains("app did not become healthy", audit.Error);
+    }
+
+    [Fact]
+    public async Task The_reset_api_queues_a_reset_for_instructors_and_refuses_viewers_bad_input_and_a_second_reset()
+    {
+        _lab = await ResetLab.StartAsync(appHealth: "test -f /tmp/go");
+        using (var scope = _lab.App.Services.CreateScope())
+        {
+            await TestAccounts.CreateAsync(scope.ServiceProvider, "viewer@panel.test", PanelRoles.Viewer);
+            await TestAccounts.CreateAsync(scope.ServiceProvider, "instructor@panel.test", PanelRoles.Instructor);
+        }
+
+        using var anonymous = _lab.App.CreateAnonymousClient();
+        using (var response = await anonymous.PostAsJsonAsync("/api/resets", new { services = new[] { "app" } }))
+        {
+            Assert.NotEqual(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        using var viewer = await _lab.App.CreateSignedInClientAsync("viewer@panel.test", TestAccounts.Password);
+        using (var response = await viewer.PostAsJsonAsync("/api/resets", new { services = new[] { "app" } }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        using var instructor = await _lab.App.CreateSignedInClientAsync("instructor@panel.test", TestAccounts.Password);
+        using (var response = await instructor.PostAsJsonAsync("/api/resets", new { baseline = "no-such-baseline", services = new[] { "app" } }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("no baseline named", await response.Content.ReadAsStringAsync());
+        }
+
+        using (var response = await instructor.PostAsJsonAsync("/api/resets", new { services = Array.Empty<string>() }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("type its name", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(0, await _lab.DbAsync(db => db.ResetRuns.CountAsync()));
+
+        Guid id;
+        using (var response = await instructor.PostAsJsonAsync("/api/resets", new { services = new[] { "app" }, safetyBackup = false }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+            id = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
+            Assert.Equal($"/api/resets/{id}", response.Headers.Location?.OriginalString);
+        }
+
+        using (var response = await instructor.PostAsJsonAsync("/api/resets", new { services = new[] { "worker" } }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Contains("only one reset runs at a time", await response.Content.ReadAsStringAsync());
+        }
+
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(id), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),
+            TimeSpan.FromSeconds(60), "the reset to wait for app's health");
+        await DockerCli.RunAsync("exec", _lab.Containers["app"], "touch", "/tmp/go");
+        var status = await Eventually.ReturnsAsync(
+            async () => await viewer.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/resets/{id}"),
+            r => r.GetProperty("status").GetString() is "succeeded" or "failed", TimeSpan.FromSeconds(60), "the reset to finish");
+        Assert.Equal("succeeded", status.GetProperty("status").GetString());
+        Assert.Contains(status.GetProperty("steps").EnumerateArray(), s => s.GetProperty("kind").GetString() == "empty");
     }
 }

@@ -139,7 +139,7 @@ public sealed class ResetService(
     {
         if (stackLock.Holder is { } holder)
         {
-            throw new ResetRefusedException($"The stack is busy: {holder} is running. Wait until it has finished and try again; nothing was changed.");
+            throw new ResetRefusedException($"The stack is busy: {holder} is running. Wait until it has finished and try again; nothing was changed.") { Busy = true };
         }
 
         if (await ActiveRunAsync(ct) is { } active)
@@ -170,7 +170,7 @@ public sealed class ResetService(
         {
             // Another request won the race between the check above and this insert.
             db.Entry(run).State = EntityState.Detached;
-            throw await ActiveRunAsync(ct) is { } winner ? Busy(winner) : new ResetRefusedException("Another reset was asked for at the same moment; try again.");
+            throw await ActiveRunAsync(ct) is { } winner ? Busy(winner) : new ResetRefusedException("Another reset was asked for at the same moment; try again.") { Busy = true };
         }
 
         var id = run.Id;
@@ -433,7 +433,10 @@ public sealed class ResetService(
 
     private static ResetRefusedException Busy(ResetRun active) => new(
         $"A reset to baseline \"{active.BaselineName}\" asked for by {active.RequestedBy} at {active.RequestedAt:HH:mm:ss} UTC is " +
-        $"{active.Status.ToString().ToLowerInvariant()}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.");
+        $"{active.Status.ToString().ToLowerInvariant()}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.")
+    {
+        Busy = true,
+    };
 
     private static string DescribeRequest(ResetRequest request) =>
         $"baseline {request.BaselineId?.ToString() ?? ResetOptions.FactoryName}, " +

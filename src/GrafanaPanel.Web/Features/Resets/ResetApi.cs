@@ -1,0 +1,65 @@
+using GrafanaPanel.Web.Features.Accounts;
+
+namespace GrafanaPanel.Web.Features.Resets;
+
+/// <summary>The body of <c>POST /api/resets</c>.</summary>
+/// <param name="Baseline">A baseline's name, or "factory"; empty: the default baseline.</param>
+/// <param name="Services">Service names; empty: the whole stack, which needs <paramref name="Confirm"/>.</param>
+/// <param name="SafetyBackup">Take a safety backup first (default true).</param>
+/// <param name="Confirm">The stack's name, for a whole-stack reset.</param>
+public sealed record ResetApiRequest(string? Baseline, IReadOnlyList<string>? Services, bool? SafetyBackup, string? Confirm);
+
+/// <summary>
+/// Resets for scripts (e.g. a reset from the host's own scheduler): the same service, checks and audit as the dialog,
+/// as the signed-in user of the request. JSON only, so a cross-site form cannot post it (and the sign-in cookie is
+/// SameSite=Lax, so such a post arrives anonymous anyway).
+/// </summary>
+public static class ResetApi
+{
+    public static void MapResetApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/resets", async (HttpContext http, ResetApiRequest body) =>
+        {
+            var service = ServiceFor(http);
+            try
+            {
+                Guid? baselineId = null;
+                if (string.IsNullOrWhiteSpace(body.Baseline))
+                {
+                    baselineId = (await service.DefaultBaselineAsync(http.RequestAborted))?.Id;
+                }
+                else if (!string.Equals(body.Baseline.Trim(), ResetOptions.FactoryName, StringComparison.OrdinalIgnoreCase))
+                {
+                    var name = body.Baseline.Trim();
+                    baselineId = (await service.ListBaselinesAsync(http.RequestAborted)).FirstOrDefault(b => b.Name == name)?.Id
+                        ?? throw new ResetRefusedException($"There is no baseline named \"{ResetPlan.Printable(name)}\".");
+                }
+
+                var id = await service.RequestResetAsync(
+                    new ResetRequest(baselineId, body.Services, body.SafetyBackup ?? true, body.Confirm), http.RequestAborted);
+                return Results.Accepted($"/api/resets/{id}", new { id, status = $"/api/resets/{id}" });
+            }
+            catch (ResetRefusedException e)
+            {
+                return e.Busy ? Results.Conflict(new { error = e.Message }) : Results.BadRequest(new { error = e.Message });
+            }
+            catch (PanelAccessDeniedException e)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status403Forbidden);
+            }
+        }).RequireAuthorization().DisableAntiforgery();
+
+        app.MapGet("/api/resets/{id:guid}", async (HttpContext http, Guid id) =>
+            await ServiceFor(http).GetRunAsync(id, http.RequestAborted) is { } run
+                ? Results.Json(new
+                {
+                    run.Id, status = run.Status.ToString().ToLowerInvariant(), run.BaselineName, run.Services, run.RequestedBy, run.RequestedAt,
+                    run.StartedAt, run.FinishedAt, run.DurationMs, run.Error, run.SafetySetId,
+                    steps = run.Steps.OrderBy(s => s.Index).Select(s => new { s.Kind, s.Target, status = s.Status.ToString().ToLowerInvariant(), s.Message, s.DurationMs }),
+                })
+                : Results.NotFound(new { error = "No such reset." })).RequireAuthorization();
+    }
+
+    private static ResetService ServiceFor(HttpContext http) =>
+        ActivatorUtilities.CreateInstance<ResetService>(http.RequestServices, RequestAuthenticationState.GateFor(http));
+}
