@@ -18,9 +18,9 @@ public sealed class ResetOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan HealthPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Grace period for each container to stop before it is killed.</summary>
+    /// <summary>Grace period for each container to stop before it is killed (compose's default, too).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The baseline the reset dialog offers when none is marked default in the portal ("factory" or a name).</summary>
     public string DefaultBaseline { get; set; } = FactoryName;

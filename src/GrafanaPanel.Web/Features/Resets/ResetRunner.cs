@@ -137,15 +137,10 @@ public sealed class ResetRunner(
         var restarted = false;
         try
         {
-            foreach (var service in Enumerable.Reverse(plan.Services))
+            foreach (var level in Enumerable.Reverse(StackControl.DependencyLevels(plan.Services)))
             {
-                var step = await log.BeginAsync("stop", service.Name, $"Stopping {service.Name}");
-                foreach (var container in service.Containers)
-                {
-                    await docker.StopContainerAsync(container.Id, _options.StopGracePeriod, ct);
-                }
-
-                await log.DoneAsync(step, $"{service.Name} stopped.");
+                await InParallelAsync(level, log, "stop", "Stopping", "stopped",
+                    container => docker.StopContainerAsync(container, _options.StopGracePeriod, ct));
             }
 
             // 3. Safety backup of what will be replaced; the services are stopped, so a hot copy is a consistent one.
@@ -252,15 +247,29 @@ public sealed class ResetRunner(
 
     private async Task StartAsync(ResetPlan plan, StepLog log, CancellationToken ct)
     {
-        foreach (var service in plan.Services)
+        foreach (var level in StackControl.DependencyLevels(plan.Services))
         {
-            var step = await log.BeginAsync("start", service.Name, $"Starting {service.Name}");
-            foreach (var container in service.Containers)
-            {
-                await docker.StartContainerAsync(container.Id, ct);
-            }
+            await InParallelAsync(level, log, "start", "Starting", "started", container => docker.StartContainerAsync(container, ct));
+        }
+    }
 
-            await log.DoneAsync(step, $"{service.Name} started.");
+    /// <summary>
+    /// One step per service of a dependency level, their containers acted on together (the step log is written before
+    /// and after, never concurrently).
+    /// </summary>
+    private static async Task InParallelAsync(
+        IReadOnlyList<ServiceView> level, StepLog log, string kind, string doing, string done, Func<string, Task> act)
+    {
+        var steps = new List<(ServiceView Service, ResetStep Step)>();
+        foreach (var service in level)
+        {
+            steps.Add((service, await log.BeginAsync(kind, service.Name, $"{doing} {service.Name}")));
+        }
+
+        await Task.WhenAll(level.SelectMany(s => s.Containers).Select(c => act(c.Id)));
+        foreach (var (service, step) in steps)
+        {
+            await log.DoneAsync(step, $"{service.Name} {done}.");
         }
     }
 

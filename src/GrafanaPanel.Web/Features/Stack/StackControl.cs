@@ -112,6 +112,23 @@ public sealed class StackControl(
         }
     }
 
+    /// <summary>
+    /// Services in levels: level 0 depends on nothing in the set, each later level only on earlier ones. The services of
+    /// one level can start (or, in reverse, stop) together, as compose does.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<ServiceView>> DependencyLevels(IReadOnlyCollection<ServiceView> services)
+    {
+        var byName = services.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var levels = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var service in DependencyOrder(services))
+        {
+            // In dependency order every dependency has its level already (a cycle's back edge is simply ignored).
+            levels[service.Name] = service.DependsOn.Where(byName.ContainsKey).Select(d => levels.GetValueOrDefault(d, -1) + 1).DefaultIfEmpty(0).Max();
+        }
+
+        return [.. DependencyOrder(services).GroupBy(s => levels[s.Name]).OrderBy(g => g.Key).Select(g => (IReadOnlyList<ServiceView>)[.. g])];
+    }
+
     /// <summary>Services ordered so that each comes after what it depends on (compose's depends_on labels); ties by name.</summary>
     public static IReadOnlyList<ServiceView> DependencyOrder(IReadOnlyCollection<ServiceView> services)
     {

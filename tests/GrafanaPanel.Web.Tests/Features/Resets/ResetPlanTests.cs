@@ -64,4 +64,23 @@ public sealed class ResetPlanTests
         Assert.Contains(expected, refused.Message);
         Assert.DoesNotContain('\n', refused.Message);
     }
+
+    [Fact]
+    public void Dependency_levels_group_services_that_can_start_or_stop_together()
+    {
+        var snapshot = new StackSnapshot(Options.Create(new StackOptions()), TimeProvider.System);
+        snapshot.ReplaceContainers([
+            Container("grafana", dependsOn: "postgres:service_healthy:false,prometheus:service_healthy:false"),
+            Container("postgres"),
+            Container("prometheus", dependsOn: "alertmanager:service_healthy:false"),
+            Container("alertmanager"),
+            Container("redis"),
+        ]);
+
+        var levels = StackControl.DependencyLevels(snapshot.Current.Services);
+
+        Assert.Equal(
+            [["alertmanager", "postgres", "redis"], ["prometheus"], ["grafana"]],
+            levels.Select(l => l.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray()));
+    }
 }
