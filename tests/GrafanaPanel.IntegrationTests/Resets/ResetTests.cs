@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using Hangfire.Storage;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.EntityFrameworkCore;
 using System.Net.Http.Json;
@@ -304,5 +305,59 @@ public sealed class ResetTests : IAsyncLifetime
             r => r.GetProperty("status").GetString() is "succeeded" or "failed", TimeSpan.FromSeconds(60), "the reset to finish");
         Assert.Equal("succeeded", status.GetProperty("status").GetString());
         Assert.Contains(status.GetProperty("steps").EnumerateArray(), s => s.GetProperty("kind").GetString() == "empty");
+    }
+
+    [Fact]
+    public async Task Reset_schedules_validate_their_cron_fire_as_a_scheduled_reset_and_keep_their_baseline_from_deletion()
+    {
+        _lab = await ResetLab.StartAsync();
+        var (service, scope) = await _lab.ServiceForAsync(PanelRoles.Instructor);
+        using var _ = scope;
+        var baseline = await _lab.CaptureAsync(service, "module-2-start");
+
+        foreach (var (cron, expected) in new[] { ("0 30 6 * * *", "six fields"), ("30 6 ? * *", "Quartz"), ("30 6 * *", "4 field"), ("", "Enter a cron"), ("0 0 30 2 *", "never") })
+        {
+            var refused = await Assert.ThrowsAsync<ScheduleValidationException>(() =>
+                service.CreateScheduleAsync(new ResetScheduleInput("before class", cron, "UTC", baseline.Id, ["app"], true)));
+            Assert.Contains(expected, refused.Message);
+        }
+
+        var badZone = await Assert.ThrowsAsync<ScheduleValidationException>(() =>
+            service.CreateScheduleAsync(new ResetScheduleInput("before class", "30 6 * * 1-5", "Mars/Olympus", baseline.Id, ["app"], true)));
+        Assert.Contains("Mars/Olympus", badZone.Message);
+        var badScope = await Assert.ThrowsAsync<ResetRefusedException>(() =>
+            service.CreateScheduleAsync(new ResetScheduleInput("before class", "30 6 * * 1-5", "UTC", baseline.Id, ["panel"], true)));
+        Assert.Contains("portal itself", badScope.Message);
+        Assert.Empty(await service.ListSchedulesAsync());
+
+        var scheduleId = await service.CreateScheduleAsync(new ResetScheduleInput("before class", "30 6 * * 1-5", "Europe/Berlin", baseline.Id, ["app"], false));
+        var recurring = _lab.App.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection().GetRecurringJobs().Single(j => j.Id == ResetScheduler.JobId(scheduleId));
+        Assert.Equal("30 6 * * 1-5", recurring.Cron);
+        Assert.Equal("Europe/Berlin", recurring.TimeZoneId);
+
+        var inUse = await Assert.ThrowsAsync<ResetRefusedException>(() => service.DeleteBaselineAsync(baseline.Id));
+        Assert.Contains("\"before class\"", inUse.Message);
+
+        // The schedule fires: a reset by schedule:<name>, to its baseline, on its services.
+        await BackupRig.ScribbleAsync(_lab.AppVolume);
+        using (var jobScope = _lab.App.Services.CreateScope())
+        {
+            await jobScope.ServiceProvider.GetRequiredService<ScheduledResetJob>().RunAsync(scheduleId, CancellationToken.None);
+        }
+
+        var run = await _lab.DbAsync(db => db.ResetRuns.AsNoTracking().SingleAsync(r => r.ScheduleId == scheduleId));
+        Assert.True(run.Status == ResetStatus.Succeeded, run.Error);
+        Assert.Equal(("schedule:before class", "schedule", "module-2-start"), (run.RequestedBy, run.Trigger, run.BaselineName));
+        Assert.Equal(["app"], run.Services);
+        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.AppVolume);
+
+        // Paused: no recurring job; deleted: the baseline can go, and its set stays, unpinned.
+        await service.SetSchedulePausedAsync(scheduleId, true);
+        Assert.DoesNotContain(_lab.App.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection().GetRecurringJobs(), j => j.Id == ResetScheduler.JobId(scheduleId));
+        await service.DeleteScheduleAsync(scheduleId);
+        await service.DeleteBaselineAsync(baseline.Id);
+        var set = await _lab.DbAsync(db => db.BackupSets.AsNoTracking().SingleAsync(s => s.Id == baseline.SetId));
+        Assert.False(set.Pinned);
+        Assert.Equal(BackupSetStatus.Completed, set.Status);
     }
 }

@@ -53,7 +53,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
         }
 
         // Capture the running stack as a baseline on the Resets page; it turns ready when its backup completes.
-        await page.GotoAsync($"{BaseUrl}/resets");
+        await GoAsync(page, "/resets");
         await page.Locator(".mud-tab", new() { HasText = "Baselines" }).First.ClickAsync();
         await page.Locator("[data-test=baseline-capture]").ClickAsync();
         await page.Locator("[data-test=baseline-name] input, input[data-test=baseline-name]").First.FillAsync("clean stack");
@@ -68,7 +68,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
         }
 
         // One click on the overview: choose the baseline, see what is replaced, type the stack's name.
-        await page.GotoAsync($"{BaseUrl}/");
+        await GoAsync(page, "/");
         await page.Locator("[data-test=reset-lab]").ClickAsync();
         var dialog = page.Locator("[data-test=reset-dialog], .mud-dialog").First;
         await dialog.Locator("[data-test=plan-volumes]").WaitForAsync();
@@ -107,7 +107,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
         }
 
         // And the overview shows every service healthy.
-        await page.GotoAsync($"{BaseUrl}/");
+        await GoAsync(page, "/");
         foreach (var service in stack.LabServices)
         {
             await Assertions.Expect(page.Locator($"[data-test=service-card][data-service={service}]")).ToHaveAttributeAsync("data-health", "healthy", new() { Timeout = 90_000 });
@@ -123,7 +123,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
         }
 
         var page = await SignedInPageAsync();
-        await page.GotoAsync($"{BaseUrl}/");
+        await GoAsync(page, "/");
         await page.Locator("[data-test=reset-lab]").ClickAsync();
         var dialog = page.Locator("[data-test=reset-dialog], .mud-dialog").First;
         await dialog.Locator("[data-test=plan-volumes]").WaitForAsync();
@@ -139,7 +139,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
             Assert.Equal("gone", await InVolumeAsync(key, "test -e /d/gp-factory-marker.txt && echo there || echo gone"));
         }
 
-        await page.GotoAsync($"{BaseUrl}/");
+        await GoAsync(page, "/");
         foreach (var service in stack.LabServices)
         {
             await Assertions.Expect(page.Locator($"[data-test=service-card][data-service={service}]")).ToHaveAttributeAsync("data-health", "healthy", new() { Timeout = 90_000 });
@@ -147,6 +147,13 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
     }
 
     private string BaseUrl => _app.ServerAddress.TrimEnd('/');
+
+    /// <summary>Opens a page and waits until its circuit is interactive (a click before that would go nowhere).</summary>
+    private async Task GoAsync(IPage page, string path)
+    {
+        await page.GotoAsync(BaseUrl + path);
+        await page.Locator("[data-test=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+    }
 
     private string Volume(string key) => $"{stack.ProjectName}_{key}";
 
