@@ -41,8 +41,8 @@ public sealed class ResetRunner(
     {
         // Claimed atomically: of two deliveries, or a delivery and start-up recovery, exactly one moves it on.
         var now = time.GetUtcNow();
-        var claimed = await db.ResetRuns.Where(r => r.Id == runId && r.Status == ResetStatus.Queued)
-            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ResetStatus.Running).SetProperty(r => r.StartedAt, now), ct);
+        var claimed = await DatabaseRetry.ExecuteAsync(async token => await db.ResetRuns.Where(r => r.Id == runId && r.Status == ResetStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ResetStatus.Running).SetProperty(r => r.StartedAt, now), token), ct);
         if (claimed == 0)
         {
             logger.LogInformation("Reset {RunId} is not queued any more; the job has nothing to do", runId);
@@ -86,7 +86,9 @@ public sealed class ResetRunner(
             run.Active = false;
             run.FinishedAt = time.GetUtcNow();
             run.DurationMs = stopwatch.ElapsedMilliseconds;
-            await SaveAsync(run);
+            // The outcome must reach the database (it also frees the one active reset): retried through a restart of it.
+            await DatabaseRetry.ExecuteAsync(async token => await db.SaveChangesAsync(token), CancellationToken.None);
+            hub.Publish(run.Id);
             await audit.RecordAsync(new AuditRecord(run.RequestedBy, ResetAuditActions.Run, Describe(run), run.Status == ResetStatus.Succeeded, run.Error),
                 CancellationToken.None);
         }
@@ -376,9 +378,21 @@ public sealed class ResetRunner(
         return (true, null);
     }
 
+    /// <summary>
+    /// Saves the step log as it goes. A database that is away for a moment (restarted) must not cut a reset off with
+    /// the services stopped: the changes stay pending and go out with the next save.
+    /// </summary>
     private async Task SaveAsync(ResetRun run)
     {
-        await db.SaveChangesAsync(CancellationToken.None);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (DatabaseRetry.IsTransient(e))
+        {
+            logger.LogWarning(e, "The step log of reset {RunId} could not be saved now; it is saved with the next step", run.Id);
+        }
+
         hub.Publish(run.Id);
     }
 
