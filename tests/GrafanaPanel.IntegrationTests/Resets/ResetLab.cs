@@ -39,12 +39,13 @@ public sealed class ResetLab : IAsyncDisposable
     public Dictionary<string, string> Containers { get; } = [];
 
     /// <param name="appHealth">The health command of "app" (default: always healthy).</param>
-    public static async Task<ResetLab> StartAsync(string appHealth = "true", string healthTimeout = "00:00:30")
+    /// <param name="database">An existing database to run on (e.g. on a server the test restarts); default a fresh one.</param>
+    public static async Task<ResetLab> StartAsync(string appHealth = "true", string healthTimeout = "00:00:30", string? database = null)
     {
         await TestProject.EnsureImageAsync();
         var project = new TestProject();
         var directory = System.IO.Directory.CreateTempSubdirectory("gp-resets-").FullName;
-        var app = new PanelAppFactory()
+        var app = new PanelAppFactory { Database = database }
             .With("Stack:ProjectName", project.Name)
             .With("Backups:Directory", directory)
             .With("Backups:HelperImage", TestProject.Image)

@@ -360,4 +360,35 @@ public sealed class ResetTests : IAsyncLifetime
         Assert.False(set.Pinned);
         Assert.Equal(BackupSetStatus.Completed, set.Status);
     }
+
+    [Fact]
+    public async Task A_postgresql_restart_during_a_reset_loses_no_step_and_the_outcome_is_recorded_once_it_is_back()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        _lab = await ResetLab.StartAsync(appHealth: "test -f /tmp/go", database: postgres.ConnectionString);
+        var (service, scope) = await _lab.ServiceForAsync(PanelRoles.Instructor);
+        using var _ = scope;
+        var runId = await service.RequestResetAsync(new ResetRequest(null, ["app"], false, null));
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),
+            TimeSpan.FromSeconds(60), "the reset to wait for app's health");
+
+        // The database goes away; while it is away, app turns healthy and the reset writes its last step and outcome.
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hub = _lab.App.Services.GetRequiredService<ResetProgressHub>();
+        await postgres.StopAsync();
+        hub.Changed += id => published.TrySetResult();
+        await DockerCli.RunAsync("exec", _lab.Containers["app"], "touch", "/tmp/go");
+        await published.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await postgres.StartAgainAsync();
+
+        var run = await _lab.FinishedAsync(runId);
+        Assert.True(run.Status == ResetStatus.Succeeded, run.Error);
+        Assert.False(run.Active);
+        Assert.All(run.Steps, s => Assert.Equal(ResetStepStatus.Done, s.Status));
+        Assert.Equal("running", await ResetLab.StateAsync(_lab.Containers["app"]));
+
+        // Nothing is left blocking: the next reset is accepted.
+        var next = await _lab.FinishedAsync(await service.RequestResetAsync(new ResetRequest(null, ["worker"], false, null)));
+        Assert.Equal(ResetStatus.Succeeded, next.Status);
+    }
 }
