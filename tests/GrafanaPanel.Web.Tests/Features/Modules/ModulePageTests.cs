@@ -34,9 +34,20 @@ public sealed class ModulePageTests : ModuleTestContext
     }
 
     [Fact]
+    public void A_module_without_a_start_has_no_reset()
+    {
+        AddAuthorization().SetAuthorized("instructor@panel.test").SetRoles(PanelRoles.Instructor);
+
+        var page = Render<ModulePage>(p => p.Add(x => x.Id, "module-4"));
+
+        Assert.Empty(page.FindAll("[data-test=module-reset]"));
+    }
+
+    [Fact]
     public void A_viewer_has_no_reset_on_the_module_page()
     {
         AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        Catalog.Set(ModuleFixtures.Catalog(Module("module-4", services: ["grafana"]) with { Baseline = "module-4-start" }));
         Resets.AddBaseline("module-4-start", DateTimeOffset.UtcNow, "grafana_data");
 
         var page = Render<ModulePage>(p => p.Add(x => x.Id, "module-4"));
