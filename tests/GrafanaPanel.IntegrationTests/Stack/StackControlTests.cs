@@ -81,6 +81,24 @@ public sealed class StackControlTests : IAsyncLifetime
         Assert.Equal(ServiceHealth.Down, view.Find("postgres")!.Health);
     }
 
+    [Fact]
+    public async Task A_service_action_is_refused_while_a_stack_changing_job_holds_the_lock()
+    {
+        var control = await ControlForAsync(PanelRoles.Instructor);
+        var id = await IdOfAsync(_project, "grafana");
+        var startedAt = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", id);
+
+        using (_app.Services.GetRequiredService<StackLock>().Acquire("the reset to baseline \"factory\" asked for by ann@panel.test"))
+        {
+            var refused = await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync("grafana", ServiceAction.Restart));
+            Assert.Contains("the reset to baseline \"factory\" asked for by ann@panel.test is running", refused.Message);
+        }
+
+        Assert.Equal(startedAt, await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", id));
+        await control.RunAsync("grafana", ServiceAction.Restart);
+        Assert.NotEqual(startedAt, await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", id));
+    }
+
     [Theory]
     [InlineData("../grafana")]
     [InlineData("a/../b")]

@@ -164,6 +164,12 @@ public sealed class StackControl(
 
     private ServiceView Resolve(string serviceName, ServiceAction action)
     {
+        // One service at a time is not a stack-changing job, but it must not cut into one (a reset, a restore).
+        if (stackLock.Holder is { } holder)
+        {
+            throw new StackActionRefusedException($"The stack is busy: {holder} is running. Wait until it has finished; nothing was changed.");
+        }
+
         var service = snapshot.Current.Find(serviceName)
             ?? throw new StackActionRefusedException(
                 $"There is no service named '{Printable(serviceName)}' in the stack {_options.ProjectName}. Nothing was changed.");
