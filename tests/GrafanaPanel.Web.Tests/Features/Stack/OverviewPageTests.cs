@@ -11,11 +11,13 @@ public sealed class OverviewPageTests : PanelTestContext
 {
     private readonly RecordingControl _control = new();
     private readonly StackSnapshot _snapshot = new(Options.Create(new StackOptions()), TimeProvider.System);
+    private readonly StackLock _lock = new();
 
     public OverviewPageTests()
     {
         Services.AddSingleton(Options.Create(new StackOptions { PublicHost = "lab.example" }));
         Services.AddSingleton(_snapshot);
+        Services.AddSingleton(_lock);
         Services.AddSingleton<IStackControl>(_control);
         Services.AddHttpClient();
         Services.AddLogging();
@@ -40,6 +42,21 @@ public sealed class OverviewPageTests : PanelTestContext
         Assert.Equal("2 of 3", page.Find("[data-test=healthy-count]").TextContent);
         Assert.Equal("http://lab.example:3000/", page.Find("[data-service=grafana] [data-test=port-link]").GetAttribute("href"));
         Assert.Equal("unhealthy", page.Find("[data-service=prometheus]").GetAttribute("data-health"));
+    }
+
+    [Fact]
+    public void A_running_reset_is_announced_with_a_link_to_follow_it()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var page = Render<OverviewPage>();
+        Assert.Empty(page.FindAll("[data-test=stack-busy]"));
+
+        using (_lock.Acquire("the reset to baseline \"factory\" asked for by ann@panel.test"))
+        {
+            _snapshot.ReplaceContainers([Container("grafana", state: GrafanaPanel.Web.Docker.ContainerState.Exited)]);
+            page.WaitForAssertion(() => Assert.StartsWith("The reset to baseline \"factory\"", page.Find("[data-test=stack-busy]").TextContent.Trim()));
+            Assert.Equal("resets", page.Find("[data-test=stack-busy] a").GetAttribute("href"));
+        }
     }
 
     [Fact]
