@@ -391,4 +391,41 @@ public sealed class ResetTests : IAsyncLifetime
         var next = await _lab.FinishedAsync(await service.RequestResetAsync(new ResetRequest(null, ["worker"], false, null)));
         Assert.Equal(ResetStatus.Succeeded, next.Status);
     }
+
+    [Fact]
+    public async Task A_restore_that_fails_half_way_puts_every_touched_volume_back_from_the_safety_backup()
+    {
+        _lab = await ResetLab.StartAsync();
+        var (service, scope) = await _lab.ServiceForAsync(PanelRoles.Instructor);
+        using var _ = scope;
+        var baseline = await _lab.CaptureAsync(service, "clean stack");
+        // After the baseline: more data, and a safety backup big enough to take a moment.
+        await BackupRig.ScribbleAsync(_lab.DbVolume);
+        await BackupRig.InVolumeAsync(_lab.AppVolume, "head -c 104857600 /dev/urandom > /d/big.bin");
+        var dbBefore = await BackupRig.FingerprintAsync(_lab.DbVolume);
+        var appBefore = await BackupRig.FingerprintAsync(_lab.AppVolume);
+
+        var runId = await service.RequestResetAsync(new ResetRequest(baseline.Id, null, SafetyBackup: true, _lab.Project.Name));
+        // Once the archives have been checked, the baseline's archive of db (restored after app's) goes bad on disk.
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == "check" && s.Status == ResetStepStatus.Done),
+            TimeSpan.FromSeconds(60), "the check to pass");
+        var archive = Path.Combine(_lab.Directory, baseline.Set!.Folder, baseline.Set.Volumes.Single(v => v.VolumeName == _lab.DbVolume).FileName);
+        var bytes = await File.ReadAllBytesAsync(archive);
+        bytes[bytes.Length / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(archive, bytes);
+
+        var run = await _lab.FinishedAsync(runId);
+
+        Assert.Equal(ResetStatus.Failed, run.Status);
+        Assert.Contains("rolled back to the safety backup", run.Error);
+        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.AppVolume && s.Status == ResetStepStatus.Done);
+        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.DbVolume && s.Status == ResetStepStatus.Failed);
+        Assert.Contains(run.Steps, s => s.Kind == "rollback" && s.Status == ResetStepStatus.Done);
+        Assert.Equal(dbBefore, await BackupRig.FingerprintAsync(_lab.DbVolume));
+        Assert.Equal(appBefore, await BackupRig.FingerprintAsync(_lab.AppVolume));
+        foreach (var name in new[] { "db", "app", "worker" })
+        {
+            Assert.Equal("running", await ResetLab.StateAsync(_lab.Containers[name]));
+        }
+    }
 }

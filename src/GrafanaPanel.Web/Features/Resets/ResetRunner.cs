@@ -202,6 +202,12 @@ public sealed class ResetRunner(
                 await log.DoneAsync(step, $"{string.Join(", ", touched)} rolled back to the safety backup; nothing was lost.");
                 throw new ResetFailedException($"The reset failed: {e.Message} The volumes were rolled back to the safety backup taken just before.", e);
             }
+            catch (Exception e) when (safety is null && touched.Count > 0 && e is not OperationCanceledException)
+            {
+                throw new ResetFailedException(
+                    $"The reset failed while replacing {touched[^1]}: {e.Message} Without a safety backup it cannot be rolled back, so " +
+                    $"{string.Join(", ", touched)} may be partly reset. Run the reset again to complete it.", e);
+            }
 
             // 5. Start, dependencies first.
             restarted = true;
