@@ -136,3 +136,9 @@ public sealed class BackupRig : IAsyncDisposable
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }
+
+/// <summary>Progress reported on the engine's own thread, so a test can act at an exact point of a copy.</summary>
+public sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
+{
+    public void Report(BackupProgress value) => report(value);
+}

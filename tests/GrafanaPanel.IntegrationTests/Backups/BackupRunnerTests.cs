@@ -283,9 +283,4 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         public string? Compare(ManifestVolume expected, TarSummary actual) =>
             Interlocked.Increment(ref _calls) == 1 ? "made to fail by the test" : new ManifestRestoredVolumeCheck().Compare(expected, actual);
     }
-
-    private sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
-    {
-        public void Report(BackupProgress value) => report(value);
-    }
 }
