@@ -220,6 +220,7 @@ public sealed class BackupRunner(
         }
 
         var problems = new List<string>();
+        var corrupt = false;
         foreach (var volume in manifest.Volumes)
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
@@ -230,12 +231,14 @@ public sealed class BackupRunner(
             catch (ArchiveRejectedException e)
             {
                 problems.Add(e.Message);
+                // A wrong hash or size or a broken tar; an archive that is gone is missing, which a rescan reports.
+                corrupt |= File.Exists(Path.Combine(setFolder, volume.ArchiveFile));
             }
         }
 
         if (problems.Count > 0)
         {
-            return new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed);
+            return new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed, corrupt);
         }
 
         if (!testRestore)
