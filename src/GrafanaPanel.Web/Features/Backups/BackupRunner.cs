@@ -68,7 +68,7 @@ public sealed class BackupRunner(
                 new HelperContainerSpec(_project, image, [.. volumes.Select(v => new HelperVolumeMount(v, "/v/" + v, ReadOnly: true))], ["true"]),
                 ct);
 
-            interruption = await InterruptAsync(request.SetId, "backup", folder, request.Mode, users.Values.SelectMany(c => c).DistinctBy(c => c.Id), ct);
+            interruption = await InterruptAsync(request.SetId, "backup", folder, request.Mode, UsersInOrder(volumes), ct);
 
             var written = new List<ManifestVolume>();
             foreach (var volume in volumes)
@@ -146,7 +146,7 @@ public sealed class BackupRunner(
         }
 
         var image = HelperImageFor(targets);
-        var users = UsersOf(targets).Values.SelectMany(c => c).DistinctBy(c => c.Id).ToList();
+        var users = UsersInOrder(targets);
         Interruption? interruption = null;
         BackupOutcome? safety = null;
         string? touching = null;
@@ -434,6 +434,11 @@ public sealed class BackupRunner(
         var containers = StackContainers();
         return volumes.ToDictionary(v => v, v => containers.Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName == v)).ToList(), StringComparer.Ordinal);
     }
+
+    /// <summary>The lab containers that mount any of the volumes, in dependency order across all of them (not per volume:
+    /// a set's volumes come in any order, and a dependency may use another volume than its dependent).</summary>
+    private List<ContainerRecord> UsersInOrder(IReadOnlyList<string> volumes) =>
+        [.. StackContainers().Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName is { } name && volumes.Contains(name, StringComparer.Ordinal)))];
 
     private string HelperImageFor(IReadOnlyList<string> volumes) =>
         HelperImageOrNull([.. UsersOf(volumes).Values.SelectMany(c => c).Select(c => c.Image)])
