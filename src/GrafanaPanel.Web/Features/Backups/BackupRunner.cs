@@ -103,6 +103,14 @@ public sealed class BackupRunner(
             // Nothing that looks complete may stay behind: the folder has no manifest yet, and its archives go too.
             TryDeleteFolder(folder);
             BackupLog.BackupFailed(logger, e, request.SetId, folder);
+            if (IsDiskFull(e))
+            {
+                throw new IOException(
+                    $"The backup disk is full: no space was left in {BackupDirectory} while set {request.SetId} was written. " +
+                    $"The unfinished set was removed ({new DriveInfo(BackupDirectory).AvailableFreeSpace:N0} bytes are free again); " +
+                    "free some space or point Backups__Directory at a larger disk, then start the backup again.", e);
+            }
+
             throw;
         }
         finally
@@ -608,6 +616,20 @@ public sealed class BackupRunner(
         {
             BackupLog.HelperNotRemoved(logger, e, helper);
         }
+    }
+
+    /// <summary>ENOSPC (28 on Linux), which .NET reports as the IOException's HResult, possibly wrapped by a stream.</summary>
+    private static bool IsDiskFull(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is IOException { HResult: 28 })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void TryDeleteFolder(string folder)
