@@ -10,7 +10,8 @@ public static class BackupExtensions
         var services = builder.Services;
         services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IRestoredVolumeCheck, ManifestRestoredVolumeCheck>();
-        services.AddSingleton<IBackupRunner, BackupRunner>();
+        services.AddSingleton<BackupRunner>();
+        services.AddSingleton<IBackupRunner>(sp => sp.GetRequiredService<BackupRunner>());
         services.AddSingleton<BackupRecovery>();
         services.AddHostedService<BackupRecoveryService>();
     }

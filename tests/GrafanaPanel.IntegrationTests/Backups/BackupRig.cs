@@ -88,7 +88,7 @@ public sealed class BackupRig : IAsyncDisposable
     }
 
     public BackupRecovery Recovery() =>
-        new(Engine, Options.Create(DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }), NullLogger<BackupRecovery>.Instance);
+        new(Engine, Runner(), Options.Create(DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }), NullLogger<BackupRecovery>.Instance);
 
     /// <summary>The stack as the monitor would see it now.</summary>
     public async Task RefreshAsync() => Snapshot.ReplaceContainers(await Engine.ListContainersAsync(Project.Name, CancellationToken.None));

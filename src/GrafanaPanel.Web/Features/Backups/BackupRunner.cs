@@ -68,7 +68,7 @@ public sealed class BackupRunner(
                 new HelperContainerSpec(_project, image, [.. volumes.Select(v => new HelperVolumeMount(v, "/v/" + v, ReadOnly: true))], ["true"]),
                 ct);
 
-            interruption = await InterruptAsync(request.SetId, "backup", folder, request.Mode, UsersInOrder(volumes), ct);
+            interruption = await InterruptAsync(request.SetId, InflightJournal.BackupOperation, folder, request.Mode, UsersInOrder(volumes), ct);
 
             var written = new List<ManifestVolume>();
             foreach (var volume in volumes)
@@ -160,12 +160,14 @@ public sealed class BackupRunner(
         string? touching = null;
         try
         {
-            interruption = await InterruptAsync(manifest.SetId, "restore", folder, BackupMode.Stop, users, ct);
+            interruption = await InterruptAsync(manifest.SetId, InflightJournal.RestoreOperation, folder, BackupMode.Stop, users, ct);
             if (request.SafetyBackup)
             {
                 // The services are stopped already, so a hot copy is a consistent one.
                 safety = await BackupAsync(new BackupRequest(Guid.NewGuid(), targets, BackupMode.Hot, ArchiveCompression.Zstd, BackupTrigger.PreRestore),
                     progress, ct);
+                // From here on the volumes change: a portal killed now is rolled back to this set by recovery.
+                await InflightJournal.SetSafetyFolderAsync(BackupDirectory, manifest.SetId, safety.Folder, ct);
             }
 
             foreach (var volume in chosen)
@@ -176,6 +178,10 @@ public sealed class BackupRunner(
             }
 
             touching = null;
+            if (safety is not null)
+            {
+                await InflightJournal.SetSafetyFolderAsync(BackupDirectory, manifest.SetId, null, CancellationToken.None);
+            }
         }
         catch (Exception e) when (touching is not null && safety is not null)
         {
@@ -278,6 +284,30 @@ public sealed class BackupRunner(
             : new VerifyOutcome(true,
                 $"All {manifest.Volumes.Count} archives verified and test-restored into scratch volumes; entries and sizes match the manifest.",
                 stopwatch.Elapsed);
+    }
+
+    /// <summary>
+    /// Puts a restore's safety backup back after the restore was cut off (recovery after a killed portal or a lost
+    /// engine): every volume of the set is validated, emptied and extracted. Needs no stack snapshot (the helper image
+    /// is the option or one the manifest names); the caller keeps the services stopped and starts them after.
+    /// </summary>
+    public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
+    {
+        var folder = ResolveSetFolder(safetyFolder);
+        var manifest = await ReadManifestAsync(folder, ct);
+        using var held = stackLock.Acquire($"rollback to safety backup {manifest.SetId}");
+        foreach (var volume in manifest.Volumes)
+        {
+            await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+        }
+
+        foreach (var volume in manifest.Volumes)
+        {
+            var image = HelperImageOrNull(volume.Images) ?? throw new BackupRefusedException(
+                $"No helper image to roll {volume.Name} back: set Backups__HelperImage.");
+            await ReplaceVolumeContentAsync(folder, manifest, volume, image, progress: null, ct);
+            BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+        }
     }
 
     /// <summary>Empties <paramref name="volume"/>'s Docker volume, uploads its validated tar, and checks the result.</summary>
@@ -528,7 +558,8 @@ public sealed class BackupRunner(
             }
         }
 
-        if (running.Count == 0)
+        // A restore is journaled even when nothing runs: its journal also leads recovery to the safety backup.
+        if (running.Count == 0 && operation != InflightJournal.RestoreOperation)
         {
             return null;
         }
@@ -595,9 +626,11 @@ public sealed class BackupRunner(
             }
         }
 
-        if (!failed && interruption.Journaled)
+        if (interruption.Journaled)
         {
-            InflightJournal.Delete(BackupDirectory, interruption.SetId);
+            // A journal kept (something could not be resumed) goes to the recovery service, which resumes its
+            // containers once the engine answers again.
+            InflightJournal.Release(BackupDirectory, interruption.SetId, delete: !failed);
         }
     }
 
