@@ -17,6 +17,8 @@ public sealed class BackupHostingTests
         var setId = Guid.NewGuid();
         await new InflightJournal(setId, "backup", Path.Combine(directory, "20260101-000000-x"), [container], [], DateTimeOffset.UtcNow)
             .WriteAsync(directory, CancellationToken.None);
+        // The process that wrote it is gone: no running operation owns the journal.
+        InflightJournal.Release(directory, setId, delete: false);
         await DockerCli.RunAsync("pause", container);
 
         await using var app = new PanelAppFactory().With("Stack:ProjectName", project.Name).With("Backups:Directory", directory);

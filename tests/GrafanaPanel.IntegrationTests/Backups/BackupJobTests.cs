@@ -160,4 +160,61 @@ public sealed class BackupJobTests : BackupAppTests
         Assert.Contains("not a valid volume name", (await Assert.ThrowsAsync<BackupActionRefusedException>(
             () => service.RestoreAsync(id, [BackupAppFactory.GrafanaVolume], "../etc"))).Message);
     }
+
+    [Fact]
+    public async Task Every_job_records_its_outcome_in_the_audit_log_as_the_user_who_asked()
+    {
+        const string user = "teacher@panel.test";
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor, user));
+        using var _ = scope;
+        var id = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume], BackupMode.Pause);
+        await WaitForAsync(id, BackupSetStatus.Completed);
+        App.Runner.FailWith = "the disk fell off";
+        var failed = await service.CreateBackupAsync([BackupAppFactory.PrometheusVolume], BackupMode.Pause);
+        await WaitForAsync(failed, BackupSetStatus.Failed);
+
+        await service.RestoreAsync(id);
+        await service.VerifyAsync(id, testRestore: false);
+        await service.RescanAsync();
+        var schedule = await service.CreateScheduleAsync(new ScheduleInput("nightly", [BackupAppFactory.GrafanaVolume], "0 2 * * *", "UTC", BackupMode.Pause, 5, null));
+        await service.RunScheduleNowAsync(schedule);
+
+        var entries = await Eventually.ReturnsAsync(() => TestAudit.EntriesAsync(App, "backup."),
+            e => e.Count(x => x.Action.EndsWith(".job", StringComparison.Ordinal)) >= 8 && e.Any(x => x.Action == BackupAuditActions.RetentionJob),
+            Wait, "the jobs' audit entries");
+        var jobs = entries.Where(e => e.Action.EndsWith(".job", StringComparison.Ordinal)).ToList();
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.BackupJob, Succeeded: true } && e.User == user && e.Target.StartsWith(id.ToString()));
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.BackupJob, Succeeded: false, Error: "the disk fell off" } && e.User == user
+            && e.Target == $"{failed} {BackupAppFactory.PrometheusVolume}");
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.RestoreJob, Succeeded: true } && e.User == user && e.Target == id.ToString());
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.VerifyJob, Succeeded: true } && e.User == user && e.Target == id.ToString());
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.RescanJob, Succeeded: true } && e.User == user && e.Target.StartsWith("catalog: "));
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.BackupJob, Succeeded: true, User: "schedule:nightly" });
+        Assert.Contains(jobs, e => e is { Action: BackupAuditActions.RetentionJob, Succeeded: true, User: "schedule:nightly", Target: "nightly: 0 set(s) deleted" });
+    }
+
+    [Fact]
+    public async Task A_restore_of_a_set_found_corrupt_after_it_was_asked_for_is_refused_and_audited()
+    {
+        var (service, scope) = App.ServiceFor(await App.UserAsync(PanelRoles.Instructor));
+        using var _ = scope;
+        var id = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume], BackupMode.Pause);
+        await WaitForAsync(id, BackupSetStatus.Completed);
+        // As a verification or rescan that ran between the request and the job would leave it.
+        await App.DbAsync(db => db.BackupSets.Where(s => s.Id == id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.Status, BackupSetStatus.Corrupt).SetProperty(s => s.Error, "Archive 'x' failed its integrity check: SHA-256 differs")));
+
+        using (var jobScope = App.Services.CreateScope())
+        {
+            await jobScope.ServiceProvider.GetRequiredService<RestoreJob>().RunAsync(id, null, null, "asker@panel.test", CancellationToken.None);
+        }
+
+        var refused = await Assert.ThrowsAsync<BackupActionRefusedException>(() => service.RestoreAsync(id));
+        Assert.Contains("The set is corrupt (Archive 'x' failed its integrity check: SHA-256 differs)", refused.Message);
+        Assert.Empty(App.Runner.Restores);
+        var audited = Assert.Single(await TestAudit.EntriesAsync(App, BackupAuditActions.RestoreJob));
+        Assert.False(audited.Succeeded);
+        Assert.Equal("asker@panel.test", audited.User);
+        Assert.Contains("Nothing was restored: the set is corrupt", audited.Error);
+    }
 }

@@ -107,23 +107,65 @@ public sealed class FakeBackupRunner(BackupFolders folders) : IBackupRunner
     }
 }
 
+/// <summary>The real portal on a fresh database with a backup directory of its own, and ways to act as a user and read the catalog.</summary>
+public abstract class BackupPortalFactory : PanelAppFactory
+{
+    protected BackupPortalFactory(string? backupDirectory)
+    {
+        BackupDirectory = backupDirectory ?? Directory.CreateTempSubdirectory("gp-backups-").FullName;
+        With("Backups:Directory", BackupDirectory);
+    }
+
+    public string BackupDirectory { get; }
+
+    /// <summary>The backup service as a circuit of <paramref name="user"/> would call it, in its own scope.</summary>
+    public (BackupService Service, IServiceScope Scope) ServiceFor(ClaimsPrincipal user)
+    {
+        var scope = Services.CreateScope();
+        var service = ActivatorUtilities.CreateInstance<BackupService>(scope.ServiceProvider, TestAccounts.GateFor(scope.ServiceProvider, user));
+        return (service, scope);
+    }
+
+    public async Task<ClaimsPrincipal> UserAsync(string role, string? email = null)
+    {
+        var user = await TestAccounts.CreateAsync(Services, email ?? $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@panel.test", role);
+        return await TestAccounts.PrincipalAsync(Services, user);
+    }
+
+    public async Task<T> DbAsync<T>(Func<PanelDbContext, Task<T>> query)
+    {
+        using var scope = Services.CreateScope();
+        return await query(scope.ServiceProvider.GetRequiredService<PanelDbContext>());
+    }
+
+    /// <summary>Stops the app, drops its database and removes its backup directory.</summary>
+    public async Task DisposeAllAsync()
+    {
+        await ((IAsyncLifetime)this).DisposeAsync();
+        try
+        {
+            Directory.Delete(BackupDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
 /// <summary>The real portal on a fresh database, with the fake engine, its own backup directory, and no Docker daemon.</summary>
-public sealed class BackupAppFactory : PanelAppFactory
+public sealed class BackupAppFactory : BackupPortalFactory
 {
     public const string GrafanaVolume = "grafana-training_grafana_data";
     public const string PrometheusVolume = "grafana-training_prometheus_data";
     public const string PortalVolume = "grafana-training_panel_db";
 
     public BackupAppFactory()
+        : base(backupDirectory: null)
     {
-        BackupDirectory = Directory.CreateTempSubdirectory("gp-backups-").FullName;
-        With("Backups:Directory", BackupDirectory);
         // No daemon: the stack snapshot holds exactly the containers the test puts there.
         With("Docker:Endpoint", "unix:///tmp/grafanapanel-no-docker.sock");
         With("Backups:ImportMaxBytes", "200000");
     }
-
-    public string BackupDirectory { get; }
 
     public FakeBackupRunner Runner => Services.GetRequiredService<FakeBackupRunner>();
 
@@ -140,26 +182,6 @@ public sealed class BackupAppFactory : PanelAppFactory
         ]);
     }
 
-    /// <summary>The backup service as a circuit of <paramref name="user"/> would call it, in its own scope.</summary>
-    public (BackupService Service, IServiceScope Scope) ServiceFor(ClaimsPrincipal user)
-    {
-        var scope = Services.CreateScope();
-        var service = ActivatorUtilities.CreateInstance<BackupService>(scope.ServiceProvider, TestAccounts.GateFor(scope.ServiceProvider, user));
-        return (service, scope);
-    }
-
-    public async Task<ClaimsPrincipal> UserAsync(string role)
-    {
-        var user = await TestAccounts.CreateAsync(Services, $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@panel.test", role);
-        return await TestAccounts.PrincipalAsync(Services, user);
-    }
-
-    public async Task<T> DbAsync<T>(Func<PanelDbContext, Task<T>> query)
-    {
-        using var scope = Services.CreateScope();
-        return await query(scope.ServiceProvider.GetRequiredService<PanelDbContext>());
-    }
-
     protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
@@ -168,19 +190,6 @@ public sealed class BackupAppFactory : PanelAppFactory
             services.AddSingleton<FakeBackupRunner>();
             services.AddSingleton<IBackupRunner>(sp => sp.GetRequiredService<FakeBackupRunner>());
         });
-    }
-
-    /// <summary>Stops the app, drops its database and removes its backup directory.</summary>
-    public async Task DisposeAllAsync()
-    {
-        await ((IAsyncLifetime)this).DisposeAsync();
-        try
-        {
-            Directory.Delete(BackupDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 
     private static ContainerRecord Container(string service, string volume, bool portal = false)

@@ -88,7 +88,7 @@ public sealed class BackupRig : IAsyncDisposable
     }
 
     public BackupRecovery Recovery() =>
-        new(Engine, Options.Create(DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }), NullLogger<BackupRecovery>.Instance);
+        new(Engine, Runner(), Options.Create(DefaultOptions), Options.Create(new StackOptions { ProjectName = Project.Name }), NullLogger<BackupRecovery>.Instance);
 
     /// <summary>The stack as the monitor would see it now.</summary>
     public async Task RefreshAsync() => Snapshot.ReplaceContainers(await Engine.ListContainersAsync(Project.Name, CancellationToken.None));
@@ -135,4 +135,10 @@ public sealed class BackupRig : IAsyncDisposable
         await Project.DisposeAsync();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
+}
+
+/// <summary>Progress reported on the engine's own thread, so a test can act at an exact point of a copy.</summary>
+public sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
+{
+    public void Report(BackupProgress value) => report(value);
 }

@@ -217,6 +217,8 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "x.tar.zst.1234abcd.partial"), "cut off");
         await new InflightJournal(setId, "backup", folder, [container], [], DateTimeOffset.UtcNow).WriteAsync(_rig.Directory, CancellationToken.None);
+        // The process that wrote it is gone: no running operation owns the journal.
+        InflightJournal.Release(_rig.Directory, setId, delete: false);
         await DockerCli.RunAsync("pause", container);
         var helper = await _rig.Engine.CreateHelperContainerAsync(
             new HelperContainerSpec(_rig.Project.Name, TestProject.Image, [new HelperVolumeMount(volume, "/v/" + volume, true)], ["true"]), CancellationToken.None);
@@ -282,10 +284,5 @@ public sealed class BackupRunnerTests : IAsyncLifetime
 
         public string? Compare(ManifestVolume expected, TarSummary actual) =>
             Interlocked.Increment(ref _calls) == 1 ? "made to fail by the test" : new ManifestRestoredVolumeCheck().Compare(expected, actual);
-    }
-
-    private sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
-    {
-        public void Report(BackupProgress value) => report(value);
     }
 }

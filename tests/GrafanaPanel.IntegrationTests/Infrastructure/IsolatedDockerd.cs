@@ -88,11 +88,29 @@ public sealed class IsolatedDockerd : IAsyncDisposable
     {
         await StopAsync();
         _process?.Dispose();
+        await UnmountLeftoversAsync();
         _root.Delete(recursive: true);
         if (_hostHadDocker0 && !HostHasDocker0())
         {
             throw new InvalidOperationException(
                 "The host's docker0 bridge disappeared while the isolated dockerd ran; the shared daemon needs it back.");
+        }
+    }
+
+    /// <summary>
+    /// A daemon that had to force its shutdown (a paused container outlasts its shutdown timeout: a frozen process
+    /// gets no signal) leaves the bind mount it puts on its data root; each start adds one. Only mounts under this
+    /// daemon's own directory are touched, innermost first.
+    /// </summary>
+    private async Task UnmountLeftoversAsync()
+    {
+        var prefix = _root.FullName + "/";
+        var mounts = File.ReadAllLines("/proc/self/mountinfo").Select(line => line.Split(' ')[4])
+            .Where(point => point.StartsWith(prefix, StringComparison.Ordinal)).OrderByDescending(point => point.Length).ToList();
+        foreach (var point in mounts)
+        {
+            using var umount = Process.Start("umount", [point]);
+            await umount.WaitForExitAsync();
         }
     }
 

@@ -115,7 +115,10 @@ public sealed class TestProject : IAsyncDisposable
     private string[] Labels(string service) =>
         ["--label", $"{ContainerRecord.ProjectLabel}={Name}", "--label", $"{ContainerRecord.ServiceLabel}={service}"];
 
-    private static async Task BuildImageAsync()
+    private static Task BuildImageAsync() => BuildImageAsync(host: null);
+
+    /// <summary>Builds <see cref="Image"/> on the daemon at <paramref name="host"/> (another daemon than the shared one).</summary>
+    public static async Task BuildImageAsync(string? host)
     {
         var context = Directory.CreateTempSubdirectory("gp-test-busybox-");
         try
@@ -132,7 +135,7 @@ public sealed class TestProject : IAsyncDisposable
                 RUN ["/bin/busybox", "--install", "-s", "/bin"]
                 RUN ["/bin/busybox", "mkdir", "-p", "/tmp"]
                 """);
-            await DockerCli.RunAsync("build", "-q", "-t", Image, context.FullName);
+            await DockerCli.RunAsync(["build", "-q", "-t", Image, context.FullName], host);
         }
         finally
         {

@@ -29,4 +29,10 @@ internal static partial class BackupLog
 
     [LoggerMessage(EventId = 5009, Level = LogLevel.Information, Message = "Restored {VolumeName} from set {SetId}")]
     public static partial void VolumeRestored(ILogger logger, string volumeName, Guid setId);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Error, Message = "Recovery could not undo everything: {Problem}")]
+    public static partial void RecoveryProblem(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "Backup recovery failed; it is tried again")]
+    public static partial void RecoveryFailed(ILogger logger, Exception exception);
 }

@@ -19,4 +19,10 @@ public sealed class BackupOptions
 
     /// <summary>Room left free on the backup disk beyond the expected size of a new set.</summary>
     public long FreeSpaceMarginBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// How often the portal looks for journals of backups or restores that could not resume their containers (the
+    /// Docker engine was gone) and resumes them once the engine answers again.
+    /// </summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

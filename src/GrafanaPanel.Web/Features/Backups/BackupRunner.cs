@@ -68,7 +68,7 @@ public sealed partial class BackupRunner(
                 new HelperContainerSpec(_project, image, [.. volumes.Select(v => new HelperVolumeMount(v, "/v/" + v, ReadOnly: true))], ["true"]),
                 ct);
 
-            interruption = await InterruptAsync(request.SetId, "backup", folder, request.Mode, users.Values.SelectMany(c => c).DistinctBy(c => c.Id), ct);
+            interruption = await InterruptAsync(request.SetId, InflightJournal.BackupOperation, folder, request.Mode, UsersInOrder(volumes), ct);
 
             var written = new List<ManifestVolume>();
             foreach (var volume in volumes)
@@ -103,6 +103,14 @@ public sealed partial class BackupRunner(
             // Nothing that looks complete may stay behind: the folder has no manifest yet, and its archives go too.
             TryDeleteFolder(folder);
             BackupLog.BackupFailed(logger, e, request.SetId, folder);
+            if (IsDiskFull(e))
+            {
+                throw new IOException(
+                    $"The backup disk is full: no space was left in {BackupDirectory} while set {request.SetId} was written. " +
+                    $"The unfinished set was removed ({new DriveInfo(BackupDirectory).AvailableFreeSpace:N0} bytes are free again); " +
+                    "free some space or point Backups__Directory at a larger disk, then start the backup again.", e);
+            }
+
             throw;
         }
         finally
@@ -146,18 +154,20 @@ public sealed partial class BackupRunner(
         }
 
         var image = HelperImageFor(targets);
-        var users = UsersOf(targets).Values.SelectMany(c => c).DistinctBy(c => c.Id).ToList();
+        var users = UsersInOrder(targets);
         Interruption? interruption = null;
         BackupOutcome? safety = null;
         string? touching = null;
         try
         {
-            interruption = await InterruptAsync(manifest.SetId, "restore", folder, BackupMode.Stop, users, ct);
+            interruption = await InterruptAsync(manifest.SetId, InflightJournal.RestoreOperation, folder, BackupMode.Stop, users, ct);
             if (request.SafetyBackup)
             {
                 // The services are stopped already, so a hot copy is a consistent one.
                 safety = await BackupAsync(new BackupRequest(Guid.NewGuid(), targets, BackupMode.Hot, ArchiveCompression.Zstd, BackupTrigger.PreRestore),
                     progress, ct);
+                // From here on the volumes change: a portal killed now is rolled back to this set by recovery.
+                await InflightJournal.SetSafetyFolderAsync(BackupDirectory, manifest.SetId, safety.Folder, ct);
             }
 
             foreach (var volume in chosen)
@@ -168,6 +178,10 @@ public sealed partial class BackupRunner(
             }
 
             touching = null;
+            if (safety is not null)
+            {
+                await InflightJournal.SetSafetyFolderAsync(BackupDirectory, manifest.SetId, null, CancellationToken.None);
+            }
         }
         catch (Exception e) when (touching is not null && safety is not null)
         {
@@ -220,6 +234,7 @@ public sealed partial class BackupRunner(
         }
 
         var problems = new List<string>();
+        var corrupt = false;
         foreach (var volume in manifest.Volumes)
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
@@ -230,12 +245,14 @@ public sealed partial class BackupRunner(
             catch (ArchiveRejectedException e)
             {
                 problems.Add(e.Message);
+                // A wrong hash or size or a broken tar; an archive that is gone is missing, which a rescan reports.
+                corrupt |= File.Exists(Path.Combine(setFolder, volume.ArchiveFile));
             }
         }
 
         if (problems.Count > 0)
         {
-            return new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed);
+            return new VerifyOutcome(false, string.Join(" ", problems), stopwatch.Elapsed, corrupt);
         }
 
         if (!testRestore)
@@ -267,6 +284,30 @@ public sealed partial class BackupRunner(
             : new VerifyOutcome(true,
                 $"All {manifest.Volumes.Count} archives verified and test-restored into scratch volumes; entries and sizes match the manifest.",
                 stopwatch.Elapsed);
+    }
+
+    /// <summary>
+    /// Puts a restore's safety backup back after the restore was cut off (recovery after a killed portal or a lost
+    /// engine): every volume of the set is validated, emptied and extracted. Needs no stack snapshot (the helper image
+    /// is the option or one the manifest names); the caller keeps the services stopped and starts them after.
+    /// </summary>
+    public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
+    {
+        var folder = ResolveSetFolder(safetyFolder);
+        var manifest = await ReadManifestAsync(folder, ct);
+        using var held = stackLock.Acquire($"rollback to safety backup {manifest.SetId}");
+        foreach (var volume in manifest.Volumes)
+        {
+            await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+        }
+
+        foreach (var volume in manifest.Volumes)
+        {
+            var image = HelperImageOrNull(volume.Images) ?? throw new BackupRefusedException(
+                $"No helper image to roll {volume.Name} back: set Backups__HelperImage.");
+            await ReplaceVolumeContentAsync(folder, manifest, volume, image, progress: null, ct);
+            BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+        }
     }
 
     /// <summary>Empties <paramref name="volume"/>'s Docker volume, uploads its validated tar, and checks the result.</summary>
@@ -432,6 +473,11 @@ public sealed partial class BackupRunner(
         return volumes.ToDictionary(v => v, v => containers.Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName == v)).ToList(), StringComparer.Ordinal);
     }
 
+    /// <summary>The lab containers that mount any of the volumes, in dependency order across all of them (not per volume:
+    /// a set's volumes come in any order, and a dependency may use another volume than its dependent).</summary>
+    private List<ContainerRecord> UsersInOrder(IReadOnlyList<string> volumes) =>
+        [.. StackContainers().Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName is { } name && volumes.Contains(name, StringComparer.Ordinal)))];
+
     private string HelperImageFor(IReadOnlyList<string> volumes) =>
         HelperImageOrNull([.. UsersOf(volumes).Values.SelectMany(c => c).Select(c => c.Image)])
         ?? throw new BackupRefusedException(
@@ -512,7 +558,8 @@ public sealed partial class BackupRunner(
             }
         }
 
-        if (running.Count == 0)
+        // A restore is journaled even when nothing runs: its journal also leads recovery to the safety backup.
+        if (running.Count == 0 && operation != InflightJournal.RestoreOperation)
         {
             return null;
         }
@@ -579,9 +626,11 @@ public sealed partial class BackupRunner(
             }
         }
 
-        if (!failed && interruption.Journaled)
+        if (interruption.Journaled)
         {
-            InflightJournal.Delete(BackupDirectory, interruption.SetId);
+            // A journal kept (something could not be resumed) goes to the recovery service, which resumes its
+            // containers once the engine answers again.
+            InflightJournal.Release(BackupDirectory, interruption.SetId, delete: !failed);
         }
     }
 
@@ -600,6 +649,20 @@ public sealed partial class BackupRunner(
         {
             BackupLog.HelperNotRemoved(logger, e, helper);
         }
+    }
+
+    /// <summary>ENOSPC (28 on Linux), which .NET reports as the IOException's HResult, possibly wrapped by a stream.</summary>
+    private static bool IsDiskFull(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is IOException { HResult: 28 })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void TryDeleteFolder(string folder)

@@ -109,7 +109,7 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task RestoreAsync(Guid setId, IReadOnlyList<string>? volumes = null, string? intoNewVolume = null, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Restore, $"{setId}" + (volumes is null ? "" : $" {string.Join(",", volumes)}") + (intoNewVolume is null ? "" : $" -> {intoNewVolume}"), async _ =>
+        ActAsync(BackupAuditActions.Restore, $"{setId}" + (volumes is null ? "" : $" {string.Join(",", volumes)}") + (intoNewVolume is null ? "" : $" -> {intoNewVolume}"), async user =>
         {
             var set = await CompletedSetAsync(setId, ct);
             var names = volumes is { Count: > 0 } ? volumes.Distinct(StringComparer.Ordinal).ToArray() : null;
@@ -141,15 +141,15 @@ public sealed partial class BackupService(
                 }
             }
 
-            jobs.Enqueue<RestoreJob>(job => job.RunAsync(setId, names, target, CancellationToken.None));
+            jobs.Enqueue<RestoreJob>(job => job.RunAsync(setId, names, target, user, CancellationToken.None));
             return true;
         }, ct);
 
     public Task VerifyAsync(Guid setId, bool testRestore, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Verify, $"{setId}{(testRestore ? " test-restore" : "")}", async _ =>
+        ActAsync(BackupAuditActions.Verify, $"{setId}{(testRestore ? " test-restore" : "")}", async user =>
         {
             await CompletedSetAsync(setId, ct);
-            jobs.Enqueue<VerifyJob>(job => job.RunAsync(setId, testRestore, CancellationToken.None));
+            jobs.Enqueue<VerifyJob>(job => job.RunAsync(setId, testRestore, user, CancellationToken.None));
             return true;
         }, ct);
 
@@ -195,9 +195,9 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task RescanAsync(CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Rescan, "catalog", _ =>
+        ActAsync(BackupAuditActions.Rescan, "catalog", user =>
         {
-            jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(CancellationToken.None));
+            jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(user, CancellationToken.None));
             return Task.FromResult(true);
         }, ct);
 
@@ -340,7 +340,8 @@ public sealed partial class BackupService(
             ?? throw new BackupActionRefusedException("No such backup set.");
         return set.Status == BackupSetStatus.Completed
             ? set
-            : throw new BackupActionRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}; only a completed set can be used.");
+            : throw new BackupActionRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}" +
+                (set.Error is { Length: > 0 } error ? $" ({error})" : "") + "; only a completed set can be used.");
     }
 
     private async Task<BackupSchedule> ScheduleAsync(Guid scheduleId, CancellationToken ct) =>

@@ -20,7 +20,8 @@ public sealed record RestoreRequest(string Folder, IReadOnlyList<string>? Volume
 public sealed record RestoreOutcome(IReadOnlyList<string> Volumes, Guid? SafetyBackupSetId, TimeSpan Duration);
 
 /// <summary>Re-reads a set's archives (hash and tar structure), and optionally test-restores them into scratch volumes and compares.</summary>
-public sealed record VerifyOutcome(bool Passed, string Message, TimeSpan Duration);
+/// <param name="Corrupt">An archive is there but does not match its hash or size, or its tar is broken: the set must not be used.</param>
+public sealed record VerifyOutcome(bool Passed, string Message, TimeSpan Duration, bool Corrupt = false);
 
 /// <summary>The Docker-facing backup engine; jobs call it with ids from the catalog.</summary>
 public interface IBackupRunner

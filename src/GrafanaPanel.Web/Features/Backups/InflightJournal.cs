@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using GrafanaPanel.Web.Features.Backups.Archive;
 
@@ -5,21 +6,31 @@ namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>
 /// <c>&lt;Directory&gt;/.inflight/&lt;setId&gt;.json</c>: what a running backup or restore paused or stopped, written
-/// (atomically) before it touches a container and deleted once they run again, so start-up recovery can resume them
-/// after the portal was killed.
+/// (atomically) before it touches a container and deleted once they run again, so recovery can resume them after
+/// the portal was killed or the Docker engine went away.
 /// </summary>
 /// <param name="Operation">"backup" or "restore".</param>
 /// <param name="Folder">The set's folder (a backup's own, a restore's source).</param>
+/// <param name="SafetyFolder">A restore's complete safety backup while the restore may be changing volumes: recovery
+/// puts it back before it starts the services. Absent in journals of older versions and once the restore is done.</param>
 public sealed record InflightJournal(
-    Guid SetId, string Operation, string Folder, IReadOnlyList<string> Paused, IReadOnlyList<string> Stopped, DateTimeOffset StartedAt)
+    Guid SetId, string Operation, string Folder, IReadOnlyList<string> Paused, IReadOnlyList<string> Stopped, DateTimeOffset StartedAt,
+    string? SafetyFolder = null)
 {
     public const string FolderName = ".inflight";
+    public const string BackupOperation = "backup";
+    public const string RestoreOperation = "restore";
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public static string PathFor(string backupDirectory, Guid setId) =>
-        Path.Combine(backupDirectory, FolderName, setId.ToString("D") + ".json");
+    // Journals whose operation is still running in this process: recovery leaves them alone until it has finished
+    // (and deleted them, or kept them because a container could not be resumed).
+    private static readonly ConcurrentDictionary<string, byte> Owned = new(StringComparer.Ordinal);
 
+    public static string PathFor(string backupDirectory, Guid setId) =>
+        Path.Combine(Path.GetFullPath(backupDirectory), FolderName, setId.ToString("D") + ".json");
+
+    /// <summary>Writes a new journal, owned by this process until <see cref="Release"/>.</summary>
     public async Task WriteAsync(string backupDirectory, CancellationToken ct)
     {
         var path = PathFor(backupDirectory, SetId);
@@ -31,18 +42,53 @@ public sealed record InflightJournal(
                 "its containers first. Try again after the portal has restarted, or with a new set id.");
         }
 
-        await AtomicFile.WriteAsync(path, async (stream, token) =>
+        Owned[path] = 0;
+        try
+        {
+            await WriteToAsync(path, ct);
+        }
+        catch
+        {
+            Owned.TryRemove(path, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Records (or, with null, clears) the restore's safety backup in its journal, atomically.</summary>
+    public static async Task SetSafetyFolderAsync(string backupDirectory, Guid setId, string? safetyFolder, CancellationToken ct)
+    {
+        var path = PathFor(backupDirectory, setId);
+        var journal = JsonSerializer.Deserialize<InflightJournal>(await File.ReadAllTextAsync(path, ct), JsonOptions)
+            ?? throw new InvalidDataException($"The journal {path} is empty.");
+        var update = path + ".update";
+        File.Delete(update);
+        await (journal with { SafetyFolder = safetyFolder }).WriteToAsync(update, ct);
+        File.Move(update, path, overwrite: true);
+        AtomicFile.SyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
+    /// <summary>The operation is over: deletes its journal (when <paramref name="delete"/>) and hands any kept one to recovery.</summary>
+    public static void Release(string backupDirectory, Guid setId, bool delete)
+    {
+        var path = PathFor(backupDirectory, setId);
+        if (delete)
+        {
+            File.Delete(path);
+            AtomicFile.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        Owned.TryRemove(path, out _);
+    }
+
+    /// <summary>Whether the journal's operation is still running in this process.</summary>
+    public static bool IsOwned(string path) => Owned.ContainsKey(Path.GetFullPath(path));
+
+    private Task WriteToAsync(string path, CancellationToken ct) =>
+        AtomicFile.WriteAsync(path, async (stream, token) =>
         {
             await JsonSerializer.SerializeAsync(stream, this, JsonOptions, token);
             return true;
         }, ct);
-    }
-
-    public static void Delete(string backupDirectory, Guid setId)
-    {
-        File.Delete(PathFor(backupDirectory, setId));
-        AtomicFile.SyncDirectory(Path.Combine(backupDirectory, FolderName));
-    }
 
     /// <summary>Every journal left in the folder, with the path of any that cannot be read.</summary>
     public static IEnumerable<(string Path, InflightJournal? Journal)> ReadAll(string backupDirectory)

@@ -210,9 +210,9 @@ public sealed class ResetRunner(
             }
 
             // 5. Start, dependencies first.
-            restarted = true;
             await StartAsync(plan, log, ct);
-            InflightJournal.Delete(folders.Root, run.Id);
+            restarted = true;
+            InflightJournal.Release(folders.Root, run.Id, delete: true);
         }
         finally
         {
@@ -281,7 +281,7 @@ public sealed class ResetRunner(
         }
     }
 
-    /// <summary>After a failure: start what the reset stopped, never cancelled, each service on its own.</summary>
+    /// <summary>After a failure: start what the reset stopped (all in scope), never cancelled, each service on its own.</summary>
     private async Task StartAfterFailureAsync(ResetPlan plan, StepLog log, Guid runId)
     {
         var allStarted = true;
@@ -304,10 +304,9 @@ public sealed class ResetRunner(
             }
         }
 
-        if (allStarted)
-        {
-            InflightJournal.Delete(folders.Root, runId);
-        }
+        // A container that could not be started (the engine is gone) stays in the journal, which recovery takes over: it
+        // starts them once the engine answers again.
+        InflightJournal.Release(folders.Root, runId, delete: allStarted);
     }
 
     private async Task WaitHealthyAsync(ResetPlan plan, StepLog log, CancellationToken ct)

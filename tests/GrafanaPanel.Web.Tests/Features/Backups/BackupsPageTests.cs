@@ -73,6 +73,21 @@ public sealed class BackupsPageTests : PanelTestContext
     }
 
     [Fact]
+    public void A_corrupt_set_shows_why_and_offers_no_restore()
+    {
+        _backups.Sets.Add(Set("manual", BackupSetStatus.Corrupt, 10, 20, VerificationState.Failed,
+            error: "Archive 'grafana.tar.zst' failed its integrity check: SHA-256 differs"));
+
+        var page = Render<BackupsPage>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-test=set-row]")));
+        Assert.Contains("corrupt", page.Find("[data-test=set-status]").TextContent);
+        Assert.Contains("SHA-256 differs", page.Find("[data-test=set-error]").TextContent);
+        Assert.StartsWith("failed", page.Find("[data-test=set-verification]").TextContent.Trim());
+        Assert.Empty(page.FindAll("[data-test=set-actions]"));
+    }
+
+    [Fact]
     public void A_viewer_sees_the_sets_but_no_actions()
     {
         _backups.CanManage = false;

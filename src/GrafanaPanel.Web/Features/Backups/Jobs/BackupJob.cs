@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Audit;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,10 +8,12 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>
 /// Takes one catalog set (created Running by <see cref="BackupService"/> or <see cref="ScheduledBackupJob"/>) through
-/// the engine and records the outcome: sizes, duration, per-volume hashes from the manifest, Completed or Failed.
+/// the engine and records the outcome: sizes, duration, per-volume hashes from the manifest, Completed or Failed, and
+/// in the audit log as the set's creator (a user, or <c>schedule:NAME</c>).
 /// </summary>
 public sealed class BackupJob(
-    PanelDbContext db, IBackupRunner runner, BackupProgressHub progress, BackupMetrics metrics, TimeProvider time, ILogger<BackupJob> logger)
+    PanelDbContext db, IBackupRunner runner, BackupProgressHub progress, BackupMetrics metrics, IAuditLog audit, TimeProvider time,
+    ILogger<BackupJob> logger)
 {
     // Sets being copied by this process. Hangfire may hand out a job again while it still runs (a long backup past
     // the storage's invisibility timeout); the second delivery must not copy the same set again.
@@ -48,6 +51,7 @@ public sealed class BackupJob(
     private async Task RunClaimedAsync(BackupSet set, CancellationToken ct)
     {
         var setId = set.Id;
+        var target = AuditTarget(set);
         var request = new BackupRequest(setId, [.. set.Volumes.Select(v => v.VolumeName)], set.Mode,
             BackupFolders.CompressionOf(set.Compression), BackupFolders.TriggerOf(set.Trigger));
         try
@@ -61,6 +65,7 @@ public sealed class BackupJob(
             set.Error = null;
             await db.SaveChangesAsync(CancellationToken.None);
             metrics.BackupCompleted(outcome.Duration, set.CompressedBytes);
+            await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, target, true), CancellationToken.None);
             logger.LogInformation("Backup set {SetId} completed: {Bytes} bytes in {Duration}", setId, set.CompressedBytes, outcome.Duration);
         }
         catch (Exception ex)
@@ -73,6 +78,7 @@ public sealed class BackupJob(
                     .SetProperty(s => s.Status, BackupSetStatus.Failed)
                     .SetProperty(s => s.Error, Truncate(message))
                     .SetProperty(s => s.CompletedAt, time.GetUtcNow()), CancellationToken.None);
+            await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, target, false, message), CancellationToken.None);
             throw;
         }
         finally
@@ -80,6 +86,9 @@ public sealed class BackupJob(
             progress.Complete(setId);
         }
     }
+
+    /// <summary>The set and its volumes, as an audit entry's target.</summary>
+    public static string AuditTarget(BackupSet set) => $"{set.Id} {string.Join(",", set.Volumes.Select(v => v.VolumeName))}";
 
     private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 }

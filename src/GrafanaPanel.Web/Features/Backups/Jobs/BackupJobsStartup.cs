@@ -1,11 +1,12 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>
-/// Once the database is ready: marks sets left Running by a killed process as Failed, removes its temporary files,
-/// and re-registers every
+/// Once the database is ready: marks sets left Running by a killed process as Failed (and records that in the audit
+/// log as the set's creator), removes its temporary files, and re-registers every
 /// schedule's recurring job (and the weekly verification) so Hangfire matches the catalog.
 /// </summary>
 public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus database, ILogger<BackupJobsStartup> logger) : BackgroundService
@@ -53,14 +54,22 @@ public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus 
             await database.WhenReadyAsync(stoppingToken);
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PanelDbContext>();
-            var failed = await db.BackupSets.Where(s => s.Status == BackupSetStatus.Running && s.CreatedAt < _startedAt)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(s => s.Status, BackupSetStatus.Failed)
-                    .SetProperty(s => s.Error, StoppedDuringBackup)
-                    .SetProperty(s => s.CompletedAt, DateTimeOffset.UtcNow), stoppingToken);
-            if (failed > 0)
+            var left = await db.BackupSets.Include(s => s.Volumes).Where(s => s.Status == BackupSetStatus.Running && s.CreatedAt < _startedAt)
+                .ToListAsync(stoppingToken);
+            var audit = scope.ServiceProvider.GetRequiredService<IAuditLog>();
+            foreach (var set in left)
             {
-                logger.LogWarning("{Count} backup set(s) were left running by a stopped process; marked failed", failed);
+                var failed = await db.BackupSets.Where(s => s.Id == set.Id && s.Status == BackupSetStatus.Running)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(s => s.Status, BackupSetStatus.Failed)
+                        .SetProperty(s => s.Error, StoppedDuringBackup)
+                        .SetProperty(s => s.CompletedAt, DateTimeOffset.UtcNow), stoppingToken);
+                if (failed > 0)
+                {
+                    logger.LogWarning("Backup set {SetId} was left running by a stopped process; marked failed", set.Id);
+                    await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, BackupJob.AuditTarget(set), false,
+                        StoppedDuringBackup), CancellationToken.None);
+                }
             }
 
             CleanupLeftovers(scope.ServiceProvider.GetRequiredService<BackupFolders>().Root);

@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,11 +12,31 @@ public sealed record RescanResult(IReadOnlyList<Guid> Imported, IReadOnlyList<Gu
 /// Reconciles the catalog with the backup directory, which is the truth: a folder with a valid manifest the catalog
 /// does not know is imported (trigger import); a listed set whose folder or archive is gone is Missing; one whose
 /// archive differs in size or SHA-256 from the catalog is Corrupt; a flagged set whose files are whole again is
-/// Completed again. Folders starting with '.' (uploads in progress) are skipped. Safe to run twice.
+/// Completed again. Folders starting with '.' (uploads in progress) are skipped. Safe to run twice. The outcome goes to
+/// the audit log as the user who asked, or <c>system</c> (after a restore).
 /// </summary>
-public sealed class CatalogRescanJob(PanelDbContext db, BackupFolders folders, ILogger<CatalogRescanJob> logger)
+public sealed class CatalogRescanJob(PanelDbContext db, BackupFolders folders, IAuditLog audit, ILogger<CatalogRescanJob> logger)
 {
-    public async Task<RescanResult> RunAsync(CancellationToken ct)
+    public Task<RescanResult> RunAsync(CancellationToken ct) => RunAsync(BackupAuditActions.SystemUser, ct);
+
+    public async Task<RescanResult> RunAsync(string requestedBy, CancellationToken ct)
+    {
+        try
+        {
+            var result = await RescanAsync(ct);
+            await audit.RecordAsync(new AuditRecord(requestedBy, BackupAuditActions.RescanJob,
+                $"catalog: {result.Imported.Count} imported, {result.Missing.Count} missing, {result.Corrupt.Count} corrupt, {result.Restored.Count} whole again",
+                true), CancellationToken.None);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            await audit.RecordAsync(new AuditRecord(requestedBy, BackupAuditActions.RescanJob, "catalog", false, ex.Message), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<RescanResult> RescanAsync(CancellationToken ct)
     {
         var imported = new List<Guid>();
         var missing = new List<Guid>();

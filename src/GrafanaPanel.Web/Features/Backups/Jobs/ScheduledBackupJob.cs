@@ -6,7 +6,7 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>One run of a schedule: a new set (trigger schedule), the backup, then the schedule's retention.</summary>
 public sealed class ScheduledBackupJob(
-    PanelDbContext db, BackupJob backup, BackupRetention retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger)
+    PanelDbContext db, BackupJob backup, RetentionJob retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger)
 {
     // No automatic retry: a retry would start a second set of the same run; the next occurrence is the retry.
     [AutomaticRetry(Attempts = 0)]
@@ -38,6 +38,6 @@ public sealed class ScheduledBackupJob(
         schedule.LastSuccessAt = time.GetUtcNow();
         await db.SaveChangesAsync(CancellationToken.None);
         scheduler.Sync(schedule);
-        await retention.ApplyAsync(scheduleId, ct);
+        await retention.RunAsync(scheduleId, ct);
     }
 }

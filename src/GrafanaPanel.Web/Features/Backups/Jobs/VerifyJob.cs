@@ -1,16 +1,25 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Audit;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
-/// <summary>Re-reads a set's archives (and optionally test-restores them) and records the verdict on the set.</summary>
+/// <summary>
+/// Re-reads a set's archives (and optionally test-restores them) and records the verdict on the set and in the audit
+/// log. An archive that no longer matches its hash or size, or whose tar is broken, marks the set Corrupt (it can no
+/// longer be restored, and retention does not count it as verified); a Corrupt set that verifies again is Completed.
+/// </summary>
 public sealed class VerifyJob(
-    PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, TimeProvider time, ILogger<VerifyJob> logger)
+    PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, IAuditLog audit, TimeProvider time,
+    ILogger<VerifyJob> logger)
 {
+    /// <summary>A job queued by an earlier version, without the user who asked.</summary>
+    public Task RunAsync(Guid setId, bool testRestore, CancellationToken ct) => RunAsync(setId, testRestore, BackupAuditActions.SystemUser, ct);
+
     // Read-only and idempotent: running twice only records the same verdict twice. One retry (the global default)
     // covers a database hiccup while saving it.
-    public async Task RunAsync(Guid setId, bool testRestore, CancellationToken ct)
+    public async Task RunAsync(Guid setId, bool testRestore, string requestedBy, CancellationToken ct)
     {
         var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct);
         if (set is null || set.Status is BackupSetStatus.Running or BackupSetStatus.Failed)
@@ -33,7 +42,20 @@ public sealed class VerifyJob(
             set.Verification = outcome.Passed ? VerificationState.Passed : VerificationState.Failed;
             set.VerifiedAt = time.GetUtcNow();
             set.VerificationMessage = outcome.Message.Length <= 2000 ? outcome.Message : outcome.Message[..2000];
+            if (outcome.Corrupt)
+            {
+                set.Status = BackupSetStatus.Corrupt;
+                set.Error = set.VerificationMessage;
+            }
+            else if (outcome.Passed && set.Status == BackupSetStatus.Corrupt)
+            {
+                set.Status = BackupSetStatus.Completed;
+                set.Error = null;
+            }
+
             await db.SaveChangesAsync(CancellationToken.None);
+            await audit.RecordAsync(new AuditRecord(requestedBy, BackupAuditActions.VerifyJob, $"{setId}{(testRestore ? " test-restore" : "")}",
+                outcome.Passed, outcome.Passed ? null : outcome.Message), CancellationToken.None);
         }
         finally
         {
@@ -55,7 +77,7 @@ public sealed class VerifyAllJob(PanelDbContext db, VerifyJob verify)
         foreach (var id in ids)
         {
             db.ChangeTracker.Clear();
-            await verify.RunAsync(id, testRestore: false, ct);
+            await verify.RunAsync(id, testRestore: false, BackupAuditActions.SystemUser, ct);
         }
     }
 }

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace GrafanaPanel.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// <c>docker events</c> with filters, followed from now on: a test waits for the first matching event (a helper
+/// container exiting, say) instead of polling for a state that may last only milliseconds.
+/// </summary>
+public sealed class DockerEvents : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private DockerEvents(Process process) => _process = process;
+
+    /// <summary>The first event's id (the container's), once it has happened.</summary>
+    public Task<string> First => _first.Task;
+
+    /// <summary>Starts following (events since this second are replayed, so none is missed while the CLI starts);
+    /// <paramref name="filters"/> are <c>docker events --filter</c> values such as <c>event=die</c>.</summary>
+    public static DockerEvents Follow(params string[] filters)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("events");
+        start.ArgumentList.Add("--since");
+        start.ArgumentList.Add(DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var filter in filters)
+        {
+            start.ArgumentList.Add("--filter");
+            start.ArgumentList.Add(filter);
+        }
+
+        start.ArgumentList.Add("--format");
+        start.ArgumentList.Add("{{.ID}}");
+        var events = new DockerEvents(Process.Start(start) ?? throw new InvalidOperationException("docker events could not be started."));
+        events._process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } id)
+            {
+                events._first.TrySetResult(id);
+            }
+        };
+        events._process.BeginOutputReadLine();
+        events._process.BeginErrorReadLine();
+        return events;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+}
