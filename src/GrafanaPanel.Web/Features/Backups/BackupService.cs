@@ -349,33 +349,13 @@ public sealed partial class BackupService(
             ?? throw new BackupActionRefusedException("No such schedule.");
 
     /// <summary>Role check at the moment of the action, then the action, with the outcome in the audit log.</summary>
-    private async Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct)
-    {
-        string user;
-        try
-        {
-            user = (await gate.RequireAsync(PanelRoles.Instructor, ct)).Email ?? "unknown";
-        }
-        catch (PanelAccessDeniedException ex)
-        {
-            await audit.RecordAsync(new AuditRecord(await gate.CurrentUserNameAsync(), action, target, false, ex.Message), CancellationToken.None);
-            throw;
-        }
-
-        try
+    private Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct) =>
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, user =>
         {
             // The context lives as long as the circuit; jobs change sets behind it, so every action reads afresh.
             db.ChangeTracker.Clear();
-            var result = await work(user);
-            await audit.RecordAsync(new AuditRecord(user, action, target, true), CancellationToken.None);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            await audit.RecordAsync(new AuditRecord(user, action, target, false, ex.Message), CancellationToken.None);
-            throw;
-        }
-    }
+            return work(user);
+        }, ct);
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
     private static partial Regex VolumeName();
