@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Resets;
@@ -15,8 +16,9 @@ namespace GrafanaPanel.Benchmarks;
 
 /// <summary>
 /// The real portal hosted in this process (all of its services, its Hangfire job server and its Docker event monitor)
-/// on a fresh database of the benchmark's PostgreSQL, with a signed-in Instructor's reset service, as a circuit has it.
-/// Resets are Blazor actions with no HTTP endpoint, so this calls the same <see cref="IResetService"/> the dialog calls.
+/// on a fresh database of the benchmark's PostgreSQL, with an Instructor signed in twice: over HTTP through the sign-in
+/// form (<see cref="Client"/>, for <c>/api/resets</c>) and as a circuit's reset service (<see cref="Resets"/>, for what
+/// has no endpoint: capturing a baseline, and the step log with its times).
 /// </summary>
 /// <remarks>
 /// The type argument only names the portal's assembly (whose entry point is hosted): this project's own top-level
@@ -27,6 +29,8 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
     private readonly Dictionary<string, string?> _settings;
     private readonly string _adminConnection;
     private readonly string _database;
+    private const string Email = "bench-instructor@panel.test";
+    private const string Password = "Bench-Password-42";
     private IServiceScope? _scope;
 
     private PortalHost(string adminConnection, string database, Dictionary<string, string?> settings)
@@ -40,6 +44,9 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
 
     /// <summary>The reset service of a signed-in Instructor (set by <see cref="StartAsync"/>).</summary>
     public IResetService Resets { get; private set; } = null!;
+
+    /// <summary>An HTTP client with the Instructor's sign-in cookie (set by <see cref="StartAsync"/>).</summary>
+    public HttpClient Client { get; private set; } = null!;
 
     public static async Task<PortalHost> StartAsync(string postgres, IReadOnlyDictionary<string, string> settings)
     {
@@ -62,6 +69,7 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
         var host = new PortalHost(postgres, database, all);
         await host.Services.GetRequiredService<DatabaseStatus>().WhenReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         host.Resets = await host.InstructorResetsAsync();
+        host.Client = await host.SignedInClientAsync();
         return host;
     }
 
@@ -85,8 +93,8 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
         _scope = Services.CreateScope();
         var services = _scope.ServiceProvider;
         var users = services.GetRequiredService<UserManager<PanelUser>>();
-        var user = new PanelUser { UserName = "bench-instructor@panel.test", Email = "bench-instructor@panel.test", EmailConfirmed = true };
-        Check(await users.CreateAsync(user, "Bench-Password-42"));
+        var user = new PanelUser { UserName = Email, Email = Email, EmailConfirmed = true };
+        Check(await users.CreateAsync(user, Password));
         Check(await users.AddToRoleAsync(user, PanelRoles.Instructor));
         var principal = await services.GetRequiredService<IUserClaimsPrincipalFactory<PanelUser>>().CreateAsync(user);
         var gate = new RoleGate(users, new SignedIn(principal));
@@ -101,8 +109,29 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
         }
     }
 
+    /// <summary>Signs the Instructor in through the sign-in form, antiforgery token and all, as a script would.</summary>
+    private async Task<HttpClient> SignedInClientAsync()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var html = await client.GetStringAsync("/account/login");
+        var token = Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var response = await client.PostAsync("/account/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["Email"] = Email,
+            ["Password"] = Password,
+        }));
+        if (response.Headers.Location?.OriginalString != "/")
+        {
+            throw new InvalidOperationException($"Sign-in failed: {response.StatusCode} {response.Headers.Location}");
+        }
+
+        return client;
+    }
+
     public override async ValueTask DisposeAsync()
     {
+        Client?.Dispose();
         _scope?.Dispose();
         await base.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
