@@ -286,7 +286,20 @@ public static class ResetBenchmark
         public Task<string> ComposeAsync(params string[] args) => Measure.RunAsync(compose, args);
 
         /// <summary><c>docker compose up -d --wait</c> of the lab services: returns once every one is healthy.</summary>
-        public Task<string> UpAsync() => ComposeAsync(["up", "--detach", "--no-build", "--wait", "--wait-timeout", "300", .. services]);
+        public async Task UpAsync()
+        {
+            try
+            {
+                await ComposeAsync(["up", "--detach", "--no-build", "--wait", "--wait-timeout", "300", .. services]);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Say which service and why: the containers' health and their last log lines.
+                var ps = await ComposeAsync("ps", "--all", "--format", "{{.Service}}: {{.Status}}");
+                var logs = await ComposeAsync("logs", "--no-color", "--tail", "15");
+                throw new InvalidOperationException($"{e.Message}\n{ps}\n{logs}", e);
+            }
+        }
 
         /// <summary>Runs a busybox script with every lab volume mounted at <c>/v/&lt;volume&gt;</c>.</summary>
         public Task<string> InVolumesAsync(string script) =>
