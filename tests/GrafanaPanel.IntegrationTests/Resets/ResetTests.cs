@@ -169,7 +169,8 @@ public sealed class ResetTests : IAsyncLifetime
 
         var queued = Assert.Single(attempts, a => a.Id is not null);
         var refused = Assert.Single(attempts, a => a.Error is not null);
-        Assert.Contains("only one reset runs at a time", refused.Error);
+        // Refused by the one-active-reset rule, or by the stack lock if the first had started: either way naming it.
+        Assert.Contains("reset to baseline \"factory\" asked for by", refused.Error);
         var run = await _lab.FinishedAsync(queued.Id!.Value);
         Assert.True(run.Status == ResetStatus.Succeeded, run.Error);
         Assert.Equal(1, await _lab.DbAsync(db => db.ResetRuns.CountAsync()));
@@ -294,7 +295,9 @@ public sealed class ResetTests : IAsyncLifetime
         using (var response = await instructor.PostAsJsonAsync("/api/resets", new { services = new[] { "worker" } }))
         {
             Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
-            Assert.Contains("only one reset runs at a time", await response.Content.ReadAsStringAsync());
+            // Queued or already holding the stack lock: either way the refusal names the running reset.
+            var error = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("error").GetString();
+            Assert.Contains("reset to baseline \"factory\" asked for by instructor@panel.test", error);
         }
 
         await Eventually.ReturnsAsync(() => _lab.RunOfAsync(id), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),

@@ -159,29 +159,37 @@ public sealed class ResetRunner(
             var touched = new List<string>();
             try
             {
-                foreach (var volume in plan.Volumes)
+                foreach (var volume in plan.Volumes.Where(v => v.Action == VolumeResetAction.Keep))
                 {
-                    if (volume.Action == VolumeResetAction.Keep)
-                    {
-                        var kept = await log.BeginAsync("keep", volume.Name, $"Keeping {volume.Name}");
-                        await log.EndAsync(kept, ResetStepStatus.Skipped, $"{volume.Name} kept as it is: the baseline holds no copy of it.");
-                        continue;
-                    }
+                    var kept = await log.BeginAsync("keep", volume.Name, $"Keeping {volume.Name}");
+                    await log.EndAsync(kept, ResetStepStatus.Skipped, $"{volume.Name} kept as it is: the baseline holds no copy of it.");
+                }
 
-                    touched.Add(volume.Name);
-                    if (volume.Action == VolumeResetAction.Restore)
-                    {
-                        var step = await log.BeginAsync("restore", volume.Name, $"Restoring {volume.Name} from the baseline");
-                        await backups.ReplaceStoppedVolumesAsync(baseline!.Set!.Folder, manifest!, [volume.Name], null, ct);
-                        var tar = manifest!.FindVolume(volume.Name)!;
-                        await log.DoneAsync(step, $"{volume.Name} restored: {tar.EntryCount:N0} entries, {Format.Bytes(tar.TarBytes)}, checked against the manifest.");
-                    }
-                    else
-                    {
-                        var step = await log.BeginAsync("empty", volume.Name, $"Emptying {volume.Name}");
-                        await backups.EmptyStoppedVolumesAsync([volume.Name], ct);
-                        await log.DoneAsync(step, $"{volume.Name} emptied; its service initialises it again on start.");
-                    }
+                var replacing = plan.Volumes.Where(v => v.Action != VolumeResetAction.Keep).ToList();
+                touched.AddRange(replacing.Select(v => v.Name));
+                var steps = new List<ResetStep>();
+                foreach (var volume in replacing)
+                {
+                    steps.Add(volume.Action == VolumeResetAction.Restore
+                        ? await log.BeginAsync("restore", volume.Name, $"Restoring {volume.Name} from the baseline")
+                        : await log.BeginAsync("empty", volume.Name, $"Emptying {volume.Name}"));
+                }
+
+                // Each volume has its own helper container: they are replaced side by side (nothing uses them now).
+                var outcomes = await ReplaceAllAsync(replacing, baseline?.Set?.Folder, manifest, ct);
+                foreach (var (volume, step, outcome) in replacing.Zip(steps, outcomes))
+                {
+                    var tar = manifest?.FindVolume(volume.Name);
+                    await log.EndAsync(step, outcome.Error is null ? ResetStepStatus.Done : ResetStepStatus.Failed,
+                        outcome.Error?.Message ?? (volume.Action == VolumeResetAction.Restore
+                            ? $"{volume.Name} restored: {tar!.EntryCount:N0} entries, {Format.Bytes(tar.TarBytes)}, checked against the manifest."
+                            : $"{volume.Name} emptied; its service initialises it again on start."),
+                        outcome.Took);
+                }
+
+                if (replacing.Zip(outcomes).FirstOrDefault(x => x.Second.Error is not null) is { First: { } failedVolume, Second.Error: { } failure })
+                {
+                    throw new VolumeReplaceException(failedVolume.Name, failure);
                 }
             }
             catch (Exception e) when (safety is not null && touched.Count > 0)
@@ -205,7 +213,7 @@ public sealed class ResetRunner(
             catch (Exception e) when (safety is null && touched.Count > 0 && e is not OperationCanceledException)
             {
                 throw new ResetFailedException(
-                    $"The reset failed while replacing {touched[^1]}: {e.Message} Without a safety backup it cannot be rolled back, so " +
+                    $"The reset failed: {e.Message} Without a safety backup it cannot be rolled back, so " +
                     $"{string.Join(", ", touched)} may be partly reset. Run the reset again to complete it.", e);
             }
 
@@ -251,6 +259,39 @@ public sealed class ResetRunner(
             await SaveAsync(run);
             throw new ResetFailedException($"The safety backup failed, so nothing was replaced: {e.Message}", e);
         }
+    }
+
+    /// <summary>Restores or empties each volume, a few at a time; every outcome is returned, none is thrown.</summary>
+    private async Task<IReadOnlyList<(Exception? Error, TimeSpan Took)>> ReplaceAllAsync(
+        IReadOnlyList<PlannedVolume> volumes, string? folder, BackupManifest? manifest, CancellationToken ct)
+    {
+        using var slots = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
+        return await Task.WhenAll(volumes.Select(async volume =>
+        {
+            await slots.WaitAsync(ct);
+            var started = Stopwatch.StartNew();
+            try
+            {
+                if (volume.Action == VolumeResetAction.Restore)
+                {
+                    await backups.ReplaceStoppedVolumesAsync(folder!, manifest!, [volume.Name], null, ct);
+                }
+                else
+                {
+                    await backups.EmptyStoppedVolumesAsync([volume.Name], ct);
+                }
+
+                return ((Exception?)null, started.Elapsed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (e, started.Elapsed);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
     }
 
     private async Task StartAsync(ResetPlan plan, StepLog log, CancellationToken ct)
@@ -418,15 +459,18 @@ public sealed class ResetRunner(
 
         public Task DoneAsync(ResetStep step, string message) => EndAsync(step, ResetStepStatus.Done, message);
 
-        public async Task EndAsync(ResetStep step, ResetStepStatus status, string message)
+        public async Task EndAsync(ResetStep step, ResetStepStatus status, string message, TimeSpan? took = null)
         {
             step.Status = status;
             step.Message = message;
-            step.DurationMs = (long)(runner.Now - step.StartedAt).TotalMilliseconds;
+            step.DurationMs = (long)(took ?? runner.Now - step.StartedAt).TotalMilliseconds;
             await runner.SaveAsync(run);
         }
     }
 }
+
+/// <summary>Restoring or emptying one volume failed; the message names it.</summary>
+public sealed class VolumeReplaceException(string volume, Exception inner) : Exception($"{volume}: {inner.Message}", inner);
 
 /// <summary>A reset that started and failed; the message says what happened to the volumes and services.</summary>
 public sealed class ResetFailedException(string message, Exception? inner = null) : Exception(message, inner);
