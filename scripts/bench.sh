@@ -2,17 +2,26 @@
 # Runs a benchmark that prints ratios against baselines measured in the same run (not a test).
 #   scripts/bench.sh overview     the overview from the portal vs `docker ps -a` and `docker system df -v`,
 #                                 on the offline stack (started here, removed after) and on 200 containers
+#   scripts/bench.sh backup       the portal's backup and restore (BackupRunner on the real engine) of the 880 MB mixed
+#                                 volume vs the raw archive stream, busybox `tar czf`, gzip -6 and a raw archive upload
+#                                 (about 6 minutes; --runs N, default 3; --scale 0.1 for a quick trial)
 # Extra arguments go to the benchmark (e.g. --iterations 50). Set BENCH_SKIP_STACK=1 to skip the offline stack.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$root/scripts/lib/common.sh"
 
-bench=${1:?usage: scripts/bench.sh overview [--iterations N]}
+bench=${1:?usage: scripts/bench.sh overview [--iterations N] | backup [--runs N] [--scale X]}
 shift
-apt_install docker.io postgresql busybox-static debootstrap zstd curl ca-certificates
+case $bench in
+  overview | backup) ;;
+  *) die "unknown benchmark '$bench': overview or backup" ;;
+esac
+apt_install docker.io postgresql busybox-static debootstrap zstd gzip curl ca-certificates
 ensure_dockerd
-ensure_compose_v2
+if [[ $bench == overview ]]; then
+  ensure_compose_v2
+fi
 
 stack_started=0
 cleanup() {
@@ -23,7 +32,10 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-start_throwaway_pg "${GRAFANAPANEL_BENCH_PG_PORT:-55434}"
+# The backup benchmark drives BackupRunner in-process: no portal, no database.
+if [[ $bench == overview ]]; then
+  start_throwaway_pg "${GRAFANAPANEL_BENCH_PG_PORT:-55434}"
+fi
 
 # A tiny local image for synthetic containers: busybox from Debian, no registry needed.
 ctx=$(mktemp -d)
@@ -32,9 +44,11 @@ printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install"
 docker build -q -t local/gp-bench-busybox:1 "$ctx" >/dev/null
 rm -rf "$ctx"
 
-say "building the portal (Release)"
-dotnet build "$root/src/GrafanaPanel.Web" -c Release -v quiet -nologo >/dev/null
-export GRAFANAPANEL_PORTAL_DLL=$root/src/GrafanaPanel.Web/bin/Release/net10.0/GrafanaPanel.Web.dll
+if [[ $bench == overview ]]; then
+  say "building the portal (Release)"
+  dotnet build "$root/src/GrafanaPanel.Web" -c Release -v quiet -nologo >/dev/null
+  export GRAFANAPANEL_PORTAL_DLL=$root/src/GrafanaPanel.Web/bin/Release/net10.0/GrafanaPanel.Web.dll
+fi
 
 args=("$@")
 if [[ $bench == overview && -z ${BENCH_SKIP_STACK:-} ]]; then
