@@ -93,7 +93,12 @@ public static class BackupBenchmark
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
         var ct = cts.Token;
 
-        await RefuseLeftoversAsync();
+        if (await LeftoversAsync() is { } leftovers)
+        {
+            Console.Error.WriteLine(leftovers);
+            return 1;
+        }
+
         var work = Directory.CreateTempSubdirectory("gp-bench-backup-").FullName;
         using var engine = new DockerEngine(Options.Create(new DockerOptions { RequestTimeout = TimeSpan.FromSeconds(30) }));
         try
@@ -103,6 +108,11 @@ public static class BackupBenchmark
             var volume = await GenerateVolumeAsync(scale, ct);
             await RunBenchmarkAsync(engine, work, volume, runs, ct);
             return 0;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("interrupted");
+            return 130;
         }
         finally
         {
@@ -341,18 +351,16 @@ public static class BackupBenchmark
         return new GeneratedVolume(chunks, logBytes, files, watch.Elapsed);
     }
 
-    /// <summary>Refuses to start while containers or volumes of the benchmark's project exist: another run is going on,
-    /// or a killed one left them (the message says how to remove them).</summary>
-    private static async Task RefuseLeftoversAsync()
+    /// <summary>Why the benchmark must not start, when containers or volumes of its project exist: another run is
+    /// going on, or a killed one left them (the message says how to remove them). Null when there are none.</summary>
+    private static async Task<string?> LeftoversAsync()
     {
         var (containers, volumes) = await CreatedAsync();
-        if (containers.Length + volumes.Length > 0)
-        {
-            throw new InvalidOperationException(
-                $"Containers or volumes of {Project} exist already (another backup benchmark running, or one that was killed). " +
-                $"Remove them with: docker rm -f -v $(docker ps -aq --filter label={ContainerRecord.ProjectLabel}={Project}) && " +
-                $"docker volume rm $(docker volume ls -q --filter label={ContainerRecord.ProjectLabel}={Project})");
-        }
+        return containers.Length + volumes.Length == 0
+            ? null
+            : $"Containers or volumes of {Project} exist already (another backup benchmark running, or one that was killed). " +
+              $"Remove them with: docker rm -f -v $(docker ps -aq --filter label={ContainerRecord.ProjectLabel}={Project}); " +
+              $"docker volume rm $(docker volume ls -q --filter label={ContainerRecord.ProjectLabel}={Project})";
     }
 
     private static async Task RemoveCreatedAsync()
