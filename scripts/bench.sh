@@ -2,6 +2,9 @@
 # Runs a benchmark that prints ratios against baselines measured in the same run (not a test).
 #   scripts/bench.sh overview     the overview from the portal vs `docker ps -a` and `docker system df -v`,
 #                                 on the offline stack (started here, removed after) and on 200 containers
+#   scripts/bench.sh backup       the portal's backup and restore (BackupRunner on the real engine) of the 880 MB mixed
+#                                 volume vs the raw archive stream, busybox `tar czf`, gzip -6 and a raw archive upload
+#                                 (about 6 minutes; --runs N, default 3; --scale 0.1 for a quick trial)
 #   scripts/bench.sh reset        the portal's whole-stack reset vs `docker compose down -v` + `up -d --wait` with the
 #                                 volumes restored from busybox tar archives, on the offline stack's lab services
 # Extra arguments go to the benchmark (e.g. --iterations 50; reset: --rounds N, --megabytes N per volume,
@@ -14,9 +17,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$root/scripts/lib/common.sh"
 
-bench=${1:?usage: scripts/bench.sh overview|reset [options]}
+bench=${1:?usage: scripts/bench.sh overview|backup|reset [options]}
 shift
-apt_install docker.io postgresql busybox-static debootstrap zstd curl ca-certificates
+case $bench in
+  overview | backup | reset) ;;
+  *) die "unknown benchmark '$bench': overview, backup or reset" ;;
+esac
+apt_install docker.io postgresql busybox-static debootstrap zstd gzip curl ca-certificates
 ensure_dockerd
 ensure_compose_v2
 
@@ -112,6 +119,9 @@ case $bench in
     stack_started=1
     quietly unlocked "$root/tests/stack/up.sh" "${lab[@]}"
     args+=(--offline-project "$project")
+    ;;
+  backup)
+    # BackupRunner in-process on its own labelled project: no offline stack, no lock.
     ;;
 esac
 unlocked dotnet run --no-build -c Release --project "$root/tests/GrafanaPanel.Benchmarks" -- "$bench" "${args[@]}"

@@ -5,10 +5,16 @@ using GrafanaPanel.Benchmarks;
 // scripts/bench.sh sets up what this needs (PostgreSQL, Docker, the offline stack) and calls it.
 //        dotnet run -c Release --project tests/GrafanaPanel.Benchmarks -- archive [--megabytes N]
 // needs nothing but gzip: the backup archive core on a generated mixed volume.
+//        dotnet run -c Release --project tests/GrafanaPanel.Benchmarks -- backup [--runs N] [--scale X]
+// needs Docker, gzip and local/gp-bench-busybox:1 (scripts/bench.sh backup builds it): the portal's backup and restore
+// on the real engine next to the raw archive stream, busybox tar czf, gzip -6 and a raw archive upload.
 var command = args.FirstOrDefault() ?? "";
-if (command == "archive")
+switch (command)
 {
-    return await ArchiveBenchmark.RunAsync(args.Skip(1).ToArray());
+    case "archive":
+        return await ArchiveBenchmark.RunAsync(args.Skip(1).ToArray());
+    case "backup":
+        return await BackupBenchmark.RunAsync(args.Skip(1).ToArray());
 }
 
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
@@ -19,6 +25,6 @@ switch (command)
     case "reset":
         return await ResetBenchmark.RunAsync(options, args.Skip(1).ToArray());
     default:
-        Console.Error.WriteLine("usage: GrafanaPanel.Benchmarks overview [--iterations N] [--offline-project NAME] | reset --offline-project NAME [--rounds N] | archive [--megabytes N]");
+        Console.Error.WriteLine("usage: GrafanaPanel.Benchmarks overview [--iterations N] [--offline-project NAME] | reset --offline-project NAME [--rounds N] | archive [--megabytes N] | backup [--runs N] [--scale X]");
         return 2;
 }
