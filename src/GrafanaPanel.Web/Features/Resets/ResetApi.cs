@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Stack;
 
 namespace GrafanaPanel.Web.Features.Resets;
 
@@ -32,7 +33,7 @@ public static class ResetApi
                 {
                     var name = body.Baseline.Trim();
                     baselineId = (await service.ListBaselinesAsync(http.RequestAborted)).FirstOrDefault(b => b.Name == name)?.Id
-                        ?? throw new ResetRefusedException($"There is no baseline named \"{ResetPlan.Printable(name)}\".");
+                        ?? throw new ResetRefusedException($"There is no baseline named \"{StackControl.Printable(name)}\".");
                 }
 
                 var id = await service.RequestResetAsync(

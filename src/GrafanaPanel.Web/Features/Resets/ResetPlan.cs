@@ -65,7 +65,7 @@ public sealed record ResetPlan(
             foreach (var name in scope!.Distinct(StringComparer.Ordinal))
             {
                 var service = view.Find(name) ?? throw new ResetRefusedException(
-                    $"There is no service named '{Printable(name)}' in the stack; nothing was changed.");
+                    $"There is no service named '{StackControl.Printable(name)}' in the stack; nothing was changed.");
                 if (service.IsPortal)
                 {
                     throw new ResetRefusedException($"{service.Name} is part of the portal itself and is never reset from the portal.");
@@ -103,7 +103,4 @@ public sealed record ResetPlan(
             ordered,
             volumes);
     }
-
-    /// <summary>Names from requests may hold control characters; never echo them raw.</summary>
-    public static string Printable(string value) => new([.. value.Select(c => char.IsControl(c) ? '?' : c).Take(100)]);
 }

@@ -440,7 +440,7 @@ public sealed class ResetService(
 
     private static string DescribeRequest(ResetRequest request) =>
         $"baseline {request.BaselineId?.ToString() ?? ResetOptions.FactoryName}, " +
-        (request.Services is { Count: > 0 } services ? string.Join(", ", services.Select(ResetPlan.Printable)) : "whole stack");
+        (request.Services is { Count: > 0 } services ? string.Join(", ", services.Select(StackControl.Printable)) : "whole stack");
 
     /// <summary>Role check at the moment of the action, then the action on a fresh change tracker, with the outcome in the audit log.</summary>
     private Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct) =>

@@ -209,9 +209,5 @@ public sealed class StackControl(
     };
 
     /// <summary>Names from requests may hold control characters; never echo them raw into messages or the log.</summary>
-    private static string Printable(string value)
-    {
-        var clean = new string(value.Select(c => char.IsControl(c) ? '?' : c).Take(100).ToArray());
-        return clean;
-    }
+    public static string Printable(string value) => new([.. value.Select(c => char.IsControl(c) ? '?' : c).Take(100)]);
 }
