@@ -120,7 +120,8 @@ public sealed class ModulePageTests : ModuleTestContext
         Assert.NotEmpty(page.FindAll("[data-test=learners-link]"));
 
         page.Find("[data-test=edit-notes]").Click();
-        page.Find("textarea[data-test=notes-editor], [data-test=notes-editor] textarea").Input("# Plan\n<img src=x onerror=alert(1)>");
+        // The editor opens on the next render, which other async work of the page (readiness, baselines) may hold up.
+        page.WaitForElement("textarea[data-test=notes-editor], [data-test=notes-editor] textarea").Input("# Plan\n<img src=x onerror=alert(1)>");
 
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-test=notes-preview] h1")));
         Assert.Empty(page.Find("[data-test=notes-preview]").QuerySelectorAll("img"));
@@ -138,7 +139,7 @@ public sealed class ModulePageTests : ModuleTestContext
         page.WaitForAssertion(() => Assert.Equal("ready", page.Find("[data-test=readiness]").GetAttribute("data-status")));
 
         page.Find("[data-test=edit-notes]").Click();
-        page.Find("[data-test=save-notes]").Click();
+        page.WaitForElement("[data-test=save-notes]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("needs the Instructor role", page.Find("[data-test=notes-error]").TextContent));
         Assert.NotEmpty(page.FindAll("[data-test=notes-editor]"));
