@@ -110,6 +110,14 @@ public sealed class BackupRig : IAsyncDisposable
 
     public static Task<string> FingerprintAsync(string volume) => InVolumeAsync(volume, FingerprintScript, readOnly: true);
 
+    /// <summary>A fingerprint without the top folder's own line, to compare a folder's content with a volume's.</summary>
+    public static string BelowTop(string fingerprint) =>
+        string.Join('\n', fingerprint.Split('\n').Where(line => !line.StartsWith(". ", StringComparison.Ordinal)));
+
+    /// <summary>The fingerprint of one folder of the volume, as if it were the volume's top.</summary>
+    public static Task<string> FingerprintAsync(string volume, string folder) =>
+        InVolumeAsync(volume, FingerprintScript.Replace("cd /d\n", $"cd '/d/{folder}'\n", StringComparison.Ordinal), readOnly: true);
+
     /// <summary>Changes the volume so a restore has something to undo.</summary>
     public static Task ScribbleAsync(string volume) =>
         InVolumeAsync(volume, "cd /d && rm -rf many a/b && echo changed > a/hello.txt && echo new > added.txt && mkdir -p extra/deep");

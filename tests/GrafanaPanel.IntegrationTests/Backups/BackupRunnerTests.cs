@@ -138,6 +138,60 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_without_safety_backup_whose_upload_fails_keeps_the_old_content_inside_the_volume()
+    {
+        var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
+        var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
+        await BackupRig.ScribbleAsync(volume);
+        var scribbled = await BackupRig.FingerprintAsync(volume);
+        var archive = Path.Combine(backup.Folder, Assert.Single(backup.Manifest.Volumes).ArchiveFile);
+        // The archive changes after it was validated (another process appends to it), so the upload is refused after
+        // the old content was moved aside.
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Step == "Writing")
+            {
+                File.AppendAllText(archive, "tampered");
+            }
+        });
+
+        var failed = await Assert.ThrowsAsync<OldContentKeptException>(() =>
+            _rig.Runner().RestoreAsync(new RestoreRequest(backup.Folder, SafetyBackup: false), progress, CancellationToken.None));
+
+        Assert.StartsWith(BackupRunner.TrashPrefix, failed.Folder, StringComparison.Ordinal);
+        Assert.Contains(failed.Folder, failed.Message);
+        Assert.Contains("changed after it was validated", failed.Message);
+        Assert.Equal(failed.Folder, await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
+        Assert.Equal(BackupRig.BelowTop(scribbled), BackupRig.BelowTop(await BackupRig.FingerprintAsync(volume, failed.Folder)));
+        Assert.Equal("running", await BackupRig.StateAsync(container));
+        Assert.Equal("", await _rig.HelpersLeftAsync());
+    }
+
+    [Theory]
+    [InlineData("1", "0")]
+    [InlineData("999999999999999999", "10")]
+    public async Task The_move_aside_step_keeps_the_old_content_when_there_is_room_and_empties_the_volume_when_not(string needed, string exit)
+    {
+        var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
+        var before = await BackupRig.FingerprintAsync(volume);
+        const string trash = BackupRunner.TrashPrefix + "test";
+
+        var result = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data", TestProject.Image,
+            "sh", "-c", "sh -c \"$1\" \"$2\" /v/data \"$3\"; echo \"exit=$?\"", "run", BackupRunner.MoveAsideScript, "/v/data/" + trash, needed);
+
+        Assert.Equal("exit=" + exit, result);
+        if (exit == "0")
+        {
+            Assert.Equal(trash, await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
+            Assert.Equal(BackupRig.BelowTop(before), BackupRig.BelowTop(await BackupRig.FingerprintAsync(volume, trash)));
+        }
+        else
+        {
+            Assert.Equal("", await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
+        }
+    }
+
+    [Fact]
     public async Task Restore_into_a_new_volume_and_test_restore_verification_match_the_original()
     {
         var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");

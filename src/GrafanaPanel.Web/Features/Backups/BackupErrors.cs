@@ -10,3 +10,13 @@ public sealed class RestoreFailedException(string message, bool rolledBack, Exce
 {
     public bool RolledBack { get; } = rolledBack;
 }
+
+/// <summary>Putting a volume's new content in failed before its old content was deleted: the old content is still in
+/// the volume, moved aside into <see cref="Folder"/> (a folder at the volume's top), and the message says so.</summary>
+public sealed class OldContentKeptException(string volume, string folder, Exception inner)
+    : Exception($"{inner.Message} The previous content of {volume} is kept inside it, in the folder {folder}; nothing was deleted.", inner)
+{
+    public string Volume { get; } = volume;
+
+    public string Folder { get; } = folder;
+}

@@ -35,4 +35,8 @@ internal static partial class BackupLog
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "Backup recovery failed; it is tried again")]
     public static partial void RecoveryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning,
+        Message = "Volume {Volume}: not enough room to keep its old content beside the new ({Bytes} bytes needed), so it was emptied before the restore")]
+    public static partial void EmptiedForLackOfRoom(ILogger logger, string volume, long bytes);
 }

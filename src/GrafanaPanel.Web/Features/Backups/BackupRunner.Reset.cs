@@ -13,36 +13,37 @@ public sealed partial class BackupRunner
         ResolveStackVolumesAsync(names, ct);
 
     /// <summary>
-    /// Reads a set's manifest and checks the archives of <paramref name="volumes"/> (hash, size and every tar
-    /// entry), refusing with the reason before anything is touched.
+    /// Reads a set's manifest and checks the archives of <paramref name="volumes"/> (size, hash and every tar
+    /// entry), refusing with the reason before anything is touched. What it returns opens those archives for upload.
     /// </summary>
-    public async Task<BackupManifest> ValidateSetAsync(string folder, IReadOnlyList<string> volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
+    public async Task<ValidatedSet> ValidateSetAsync(string folder, IReadOnlyList<string> volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var setFolder = ResolveSetFolder(folder);
         var manifest = await ReadManifestAsync(setFolder, ct);
+        var archives = new List<ValidatedArchive>();
         foreach (var volume in ChooseVolumes(manifest, volumes))
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
-            await ValidateOrRefuseAsync(setFolder, manifest, volume, ct);
+            archives.Add(await ValidateOrRefuseAsync(setFolder, manifest, volume, ct));
         }
 
-        return manifest;
+        return new ValidatedSet(manifest, archives);
     }
 
     /// <summary>
-    /// Replaces the content of <paramref name="volumes"/> with their archives in the set (validated again while
-    /// streamed) and checks each result against the manifest. The caller has stopped every container using them.
+    /// Replaces the content of <paramref name="volumes"/> (each validated in <paramref name="set"/>) with their
+    /// archives and checks each result against the manifest. The caller has stopped every container using them.
     /// </summary>
-    public async Task ReplaceStoppedVolumesAsync(
-        string folder, BackupManifest manifest, IReadOnlyList<string> volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
+    public async Task ReplaceStoppedVolumesAsync(ValidatedSet set, IReadOnlyList<string> volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
-        var setFolder = ResolveSetFolder(folder);
         var targets = await ResolveStackVolumesAsync(volumes, ct);
         var image = HelperImageFor(targets);
-        foreach (var volume in ChooseVolumes(manifest, targets))
+        foreach (var name in targets)
         {
-            await ReplaceVolumeContentAsync(setFolder, manifest, volume, image, progress, ct);
-            BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+            var archive = set.Archives.FirstOrDefault(a => a.Volume.Name == name)
+                ?? throw new BackupRefusedException($"Volume {name} was not validated in set {set.Manifest.SetId}; nothing was replaced.");
+            await ReplaceVolumeContentAsync(archive, image, progress, ct);
+            BackupLog.VolumeRestored(logger, name, set.Manifest.SetId);
         }
     }
 
@@ -57,3 +58,6 @@ public sealed partial class BackupRunner
         }
     }
 }
+
+/// <summary>A set's manifest and the archives of the volumes that passed validation, ready to upload.</summary>
+public sealed record ValidatedSet(BackupManifest Manifest, IReadOnlyList<ValidatedArchive> Archives);

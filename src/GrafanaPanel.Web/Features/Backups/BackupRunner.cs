@@ -32,6 +32,9 @@ public sealed partial class BackupRunner(
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan EmptyLimit = TimeSpan.FromMinutes(30);
 
+    /// <summary>Where a restore moves a volume's old content (inside the volume) until the new content is in.</summary>
+    public const string TrashPrefix = ".grafana-panel-replaced-";
+
     private readonly BackupOptions _options = options.Value;
     private readonly string _project = stackOptions.Value.ProjectName;
     private readonly IRestoredVolumeCheck _check = restoredVolumeCheck ?? new ManifestRestoredVolumeCheck();
@@ -139,7 +142,9 @@ public sealed partial class BackupRunner(
                 throw new BackupRefusedException("Restore into a new volume takes exactly one volume of the set.");
             }
 
-            await RestoreIntoNewVolumeAsync(folder, manifest, chosen[0], newVolume,
+            await CheckNewVolumeNameAsync(newVolume, ct);
+            var archive = await ValidateOrRefuseAsync(folder, manifest, chosen[0], ct);
+            await RestoreIntoNewVolumeAsync(archive, newVolume,
                 new Dictionary<string, string> { [ContainerRecord.ProjectLabel] = _project, [RestoredFromLabel] = manifest.SetId.ToString("D") },
                 progress, ct);
             return new RestoreOutcome([newVolume], null, stopwatch.Elapsed);
@@ -147,10 +152,11 @@ public sealed partial class BackupRunner(
 
         var targets = await ResolveStackVolumesAsync([.. chosen.Select(v => v.Name)], ct);
         // Every archive is checked before anything is stopped or emptied: a corrupt set touches nothing.
+        var archives = new List<ValidatedArchive>();
         foreach (var volume in chosen)
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
-            await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+            archives.Add(await ValidateOrRefuseAsync(folder, manifest, volume, ct));
         }
 
         var image = HelperImageFor(targets);
@@ -160,6 +166,7 @@ public sealed partial class BackupRunner(
         string? touching = null;
         try
         {
+            progress?.Report(new BackupProgress("Stopping services", null, 0, null));
             interruption = await InterruptAsync(manifest.SetId, InflightJournal.RestoreOperation, folder, BackupMode.Stop, users, ct);
             if (request.SafetyBackup)
             {
@@ -170,11 +177,11 @@ public sealed partial class BackupRunner(
                 await InflightJournal.SetSafetyFolderAsync(BackupDirectory, manifest.SetId, safety.Folder, ct);
             }
 
-            foreach (var volume in chosen)
+            foreach (var archive in archives)
             {
-                touching = volume.Name;
-                await ReplaceVolumeContentAsync(folder, manifest, volume, image, progress, ct);
-                BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+                touching = archive.Volume.Name;
+                await ReplaceVolumeContentAsync(archive, image, progress, ct);
+                BackupLog.VolumeRestored(logger, archive.Volume.Name, manifest.SetId);
             }
 
             touching = null;
@@ -191,7 +198,8 @@ public sealed partial class BackupRunner(
                 foreach (var volume in safety.Manifest.Volumes)
                 {
                     progress?.Report(new BackupProgress("Rolling back", volume.Name, 0, volume.TarBytes));
-                    await ReplaceVolumeContentAsync(safety.Folder, safety.Manifest, volume, image, progress: null, CancellationToken.None);
+                    var archive = await ValidateOrRefuseAsync(safety.Folder, safety.Manifest, volume, CancellationToken.None);
+                    await ReplaceVolumeContentAsync(archive, image, progress: null, CancellationToken.None);
                 }
             }
             catch (Exception rollback)
@@ -212,6 +220,7 @@ public sealed partial class BackupRunner(
         {
             if (interruption is not null)
             {
+                progress?.Report(new BackupProgress("Starting services", null, 0, null));
                 await ResumeAsync(interruption);
             }
         }
@@ -235,12 +244,13 @@ public sealed partial class BackupRunner(
 
         var problems = new List<string>();
         var corrupt = false;
+        var archives = new List<ValidatedArchive>();
         foreach (var volume in manifest.Volumes)
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
             try
             {
-                await ArchiveVerifier.ValidateAsync(setFolder, manifest, volume, ct);
+                archives.Add(await ArchiveVerifier.ValidateAsync(setFolder, manifest, volume, ct));
             }
             catch (ArchiveRejectedException e)
             {
@@ -260,13 +270,14 @@ public sealed partial class BackupRunner(
             return new VerifyOutcome(true, $"All {manifest.Volumes.Count} archives match their SHA-256 and hold safe, complete tars.", stopwatch.Elapsed);
         }
 
-        foreach (var volume in manifest.Volumes)
+        foreach (var archive in archives)
         {
+            var volume = archive.Volume;
             var scratch = $"gp-verify-{Guid.NewGuid():N}"[..22];
             progress?.Report(new BackupProgress("Test restore", volume.Name, 0, volume.TarBytes));
             try
             {
-                await RestoreIntoNewVolumeAsync(setFolder, manifest, volume, scratch,
+                await RestoreIntoNewVolumeAsync(archive, scratch,
                     new Dictionary<string, string> { [ContainerRecord.ProjectLabel] = _project, [ScratchLabel] = "true" }, progress, ct);
             }
             catch (Exception e) when (e is BackupRefusedException or ArchiveRejectedException or DockerOperationException or InvalidDataException)
@@ -296,31 +307,84 @@ public sealed partial class BackupRunner(
         var folder = ResolveSetFolder(safetyFolder);
         var manifest = await ReadManifestAsync(folder, ct);
         using var held = stackLock.Acquire($"rollback to safety backup {manifest.SetId}");
+        var archives = new List<ValidatedArchive>();
         foreach (var volume in manifest.Volumes)
         {
-            await ValidateOrRefuseAsync(folder, manifest, volume, ct);
+            archives.Add(await ValidateOrRefuseAsync(folder, manifest, volume, ct));
         }
 
-        foreach (var volume in manifest.Volumes)
+        foreach (var archive in archives)
         {
-            var image = HelperImageOrNull(volume.Images) ?? throw new BackupRefusedException(
-                $"No helper image to roll {volume.Name} back: set Backups__HelperImage.");
-            await ReplaceVolumeContentAsync(folder, manifest, volume, image, progress: null, ct);
-            BackupLog.VolumeRestored(logger, volume.Name, manifest.SetId);
+            var image = HelperImageOrNull(archive.Volume.Images) ?? throw new BackupRefusedException(
+                $"No helper image to roll {archive.Volume.Name} back: set Backups__HelperImage.");
+            await ReplaceVolumeContentAsync(archive, image, progress: null, ct);
+            BackupLog.VolumeRestored(logger, archive.Volume.Name, manifest.SetId);
         }
     }
 
-    /// <summary>Empties <paramref name="volume"/>'s Docker volume, uploads its validated tar, and checks the result.</summary>
-    private async Task ReplaceVolumeContentAsync(
-        string folder, BackupManifest manifest, ManifestVolume volume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// Replaces what <paramref name="archive"/>'s volume holds with the archive's content and checks the result.
+    /// The old content is first moved aside into a folder inside the volume (renames only), the tar is uploaded, and
+    /// then the old content is deleted. Moving instead of deleting first keeps the old files until the new ones are
+    /// in (an upload that fails leaves them in the volume, under <see cref="TrashPrefix"/>, for the rollback or by
+    /// hand), and on ext4 without a journal it keeps the upload fast: creating files within a minute of deleting as
+    /// many makes the kernel check every recently deleted inode for each new file.
+    /// </summary>
+    private async Task ReplaceVolumeContentAsync(ValidatedArchive archive, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
-        await EmptyVolumeAsync(volume.Name, image, ct);
-        await UploadAndCheckAsync(folder, manifest, volume, volume.Name, image, progress, ct);
+        var volume = archive.Volume.Name;
+        var trash = $"{TrashPrefix}{Guid.NewGuid():N}";
+        progress?.Report(new BackupProgress("Moving old content aside", volume, 0, archive.Volume.TarBytes));
+        // Keeping the old content needs room for the new beside it: the tar's bytes plus a block per entry.
+        var room = archive.Volume.TarBytes + (archive.Volume.EntryCount * 4096L);
+        var exit = await RunVolumeCommandAsync(volume, image, "moving the old content aside", root => ["sh", "-c", MoveAsideScript, $"{root}/{trash}", root,
+            room.ToString(CultureInfo.InvariantCulture)], ct, NotEnoughRoomToKeep);
+        if (exit == NotEnoughRoomToKeep)
+        {
+            // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
+            BackupLog.EmptiedForLackOfRoom(logger, volume, room);
+            await UploadAndCheckAsync(archive, volume, image, progress, ct);
+            return;
+        }
+
+        var deleted = false;
+        try
+        {
+            await UploadAndCheckAsync(archive, volume, image, progress, ct, beforeCheck: async () =>
+            {
+                progress?.Report(new BackupProgress("Deleting old content", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+                await RunVolumeCommandAsync(volume, image, "deleting the old content", root => ["rm", "-rf", "--", $"{root}/{trash}"], ct);
+                deleted = true;
+            });
+        }
+        catch (Exception e) when (!deleted && e is not (OperationCanceledException or DockerUnavailableException))
+        {
+            throw new OldContentKeptException(volume, trash, e);
+        }
     }
 
-    private async Task RestoreIntoNewVolumeAsync(
-        string folder, BackupManifest manifest, ManifestVolume volume, string newVolume, IReadOnlyDictionary<string, string> labels,
-        IProgress<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>The move-aside script's exit code when the disk lacks room to keep the old content: it emptied the volume.</summary>
+    internal const int NotEnoughRoomToKeep = 10;
+
+    /// <summary>
+    /// $0 the trash folder, $1 the volume's mount, $2 the bytes the new content needs. With room for both, every
+    /// entry at the top of the volume is renamed into the trash folder (batched; earlier leftovers move in too);
+    /// without, the volume is emptied and the script exits with <see cref="NotEnoughRoomToKeep"/>.
+    /// </summary>
+    internal const string MoveAsideScript = """
+        set -e
+        free=$(df -Pk "$1" | awk 'NR == 2 { print $4 }')
+        if [ "$((free * 1024))" -gt "$2" ]; then
+          mkdir -- "$0"
+          find "$1" -mindepth 1 -maxdepth 1 ! -path "$0" -exec sh -c 'mv -- "$@" "$0"' "$0" {} +
+        else
+          find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+          exit 10
+        fi
+        """;
+
+    /// <summary>Refuses a name that is not a Docker volume name or a volume that exists already, before anything is read.</summary>
+    private async Task CheckNewVolumeNameAsync(string newVolume, CancellationToken ct)
     {
         if (!HelperContainerBody.IsVolumeName(newVolume))
         {
@@ -331,14 +395,18 @@ public sealed partial class BackupRunner(
         {
             throw new BackupRefusedException($"Volume {newVolume} exists already; restore into a new volume never writes into an existing one.");
         }
+    }
 
-        await ValidateOrRefuseAsync(folder, manifest, volume, ct);
-        var image = HelperImageOrNull(volume.Images) ?? throw new BackupRefusedException(
-            $"No helper image: set Backups__HelperImage, or keep an image the volume's services used ({string.Join(", ", volume.Images)}).");
+    private async Task RestoreIntoNewVolumeAsync(
+        ValidatedArchive archive, string newVolume, IReadOnlyDictionary<string, string> labels, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        await CheckNewVolumeNameAsync(newVolume, ct);
+        var image = HelperImageOrNull(archive.Volume.Images) ?? throw new BackupRefusedException(
+            $"No helper image: set Backups__HelperImage, or keep an image the volume's services used ({string.Join(", ", archive.Volume.Images)}).");
         await docker.CreateVolumeAsync(newVolume, labels, ct);
         try
         {
-            await UploadAndCheckAsync(folder, manifest, volume, newVolume, image, progress, ct);
+            await UploadAndCheckAsync(archive, newVolume, image, progress, ct);
         }
         catch
         {
@@ -347,19 +415,30 @@ public sealed partial class BackupRunner(
         }
     }
 
+    /// <summary>
+    /// Uploads the validated tar into <paramref name="targetVolume"/> (mounted where the tar's root folder goes), runs
+    /// <paramref name="beforeCheck"/>, then reads the volume back through the daemon and compares it with the manifest.
+    /// </summary>
     private async Task UploadAndCheckAsync(
-        string folder, BackupManifest manifest, ManifestVolume volume, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+        ValidatedArchive archive, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct,
+        Func<Task>? beforeCheck = null)
     {
+        var volume = archive.Volume;
         var helper = await docker.CreateHelperContainerAsync(
             new HelperContainerSpec(_project, image, [new HelperVolumeMount(targetVolume, "/v/" + volume.RootName, ReadOnly: false)], ["true"]), ct);
         try
         {
             progress?.Report(new BackupProgress("Writing", targetVolume, 0, volume.TarBytes));
-            await using (var validated = await ArchiveVerifier.OpenValidatedTarAsync(folder, manifest, volume, ct))
+            await using (var tar = archive.OpenTar(bytes => progress?.Report(new BackupProgress("Writing", targetVolume, bytes, volume.TarBytes))))
             {
-                await docker.PutArchiveAsync(helper, "/v", validated.Tar, ct);
+                await docker.PutArchiveAsync(helper, "/v", tar, ct);
                 // The upload may stop reading at the tar's end marker; reading on re-hashes the rest of the file.
-                await validated.Tar.CopyToAsync(Stream.Null, ct);
+                await tar.CopyToAsync(Stream.Null, ct);
+            }
+
+            if (beforeCheck is not null)
+            {
+                await beforeCheck();
             }
 
             progress?.Report(new BackupProgress("Checking", targetVolume, volume.TarBytes, volume.TarBytes));
@@ -381,23 +460,33 @@ public sealed partial class BackupRunner(
         }
     }
 
-    /// <summary>Deletes everything inside the volume (not the volume itself, which stopped containers still reference):
-    /// a started helper with a fixed command of ours.</summary>
-    private async Task EmptyVolumeAsync(string volume, string image, CancellationToken ct)
+    /// <summary>Deletes everything inside the volume (not the volume itself, which stopped containers still reference).</summary>
+    private Task EmptyVolumeAsync(string volume, string image, CancellationToken ct) =>
+        // Not -delete: Debian's busybox find lacks it; -exec rm -rf {} + works with GNU and busybox alike.
+        RunVolumeCommandAsync(volume, image, "emptying the volume",
+            root => ["find", root, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"], ct);
+
+    /// <summary>
+    /// Runs a fixed command of ours in a started helper that mounts only <paramref name="volume"/> (at the path the
+    /// command gets) and may delete any file in it; a non-zero exit fails with what was being done.
+    /// </summary>
+    private async Task<long> RunVolumeCommandAsync(
+        string volume, string image, string doing, Func<string, IReadOnlyList<string>> command, CancellationToken ct, int? alsoFine = null)
     {
-        var target = "/v/" + volume;
+        var root = "/v/" + volume;
         var helper = await docker.CreateHelperContainerAsync(
-            new HelperContainerSpec(_project, image, [new HelperVolumeMount(volume, target, ReadOnly: false)],
-                // Not -delete: Debian's busybox find lacks it; -exec rm -rf {} + works with GNU and busybox alike.
-                ["find", target, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"], AllowDeletingAnyFile: true), ct);
+            new HelperContainerSpec(_project, image, [new HelperVolumeMount(volume, root, ReadOnly: false)], command(root), AllowDeletingAnyFile: true), ct);
         try
         {
             await docker.StartContainerAsync(helper, ct);
             var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
-            if (exit != 0)
+            if (exit != 0 && exit != alsoFine)
             {
-                throw new DockerOperationException($"Emptying volume {volume} failed: find exited with {exit} (does image {image} have find and rm?).");
+                throw new DockerOperationException(
+                    $"Volume {volume}: {doing} failed: the helper exited with {exit} (does image {image} have sh, find, mv, rm, df and awk?).");
             }
+
+            return exit;
         }
         finally
         {
@@ -413,11 +502,11 @@ public sealed partial class BackupRunner(
             new ArchiveWriteOptions { Compression = compression, Progress = new SyncProgress<ArchiveProgress>(onProgress) }, ct);
     }
 
-    private static async Task ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
+    private static async Task<ValidatedArchive> ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
     {
         try
         {
-            await ArchiveVerifier.ValidateAsync(folder, manifest, volume, ct);
+            return await ArchiveVerifier.ValidateAsync(folder, manifest, volume, ct);
         }
         catch (ArchiveRejectedException e)
         {

@@ -121,11 +121,11 @@ public sealed class ResetRunner(
         }
 
         var plan = ResetPlan.Build(view, run.WholeStack ? null : run.Services, baseline);
-        BackupManifest? manifest = null;
+        ValidatedSet? validated = null;
         var toRestore = plan.VolumesTo(VolumeResetAction.Restore);
         if (baseline is not null && toRestore.Count > 0)
         {
-            manifest = await backups.ValidateSetAsync(baseline.Set!.Folder, toRestore, null, ct);
+            validated = await backups.ValidateSetAsync(baseline.Set!.Folder, toRestore, null, ct);
         }
 
         await log.DoneAsync(check, $"Baseline \"{plan.BaselineName}\"" + (plan.BaselineTakenAt is { } at ? $" taken {at:yyyy-MM-dd HH:mm} UTC" : " (empty volumes)") +
@@ -134,7 +134,7 @@ public sealed class ResetRunner(
 
         // 2. Stop, dependents first. The journal names every container in scope, so recovery starts them all after a crash.
         var containers = plan.Services.SelectMany(s => s.Containers).Select(c => c.Id).ToList();
-        var journal = new InflightJournal(run.Id, Operation, manifest is null ? "" : folders.SetPath(baseline!.Set!.Folder), [], containers, time.GetUtcNow());
+        var journal = new InflightJournal(run.Id, Operation, validated is null ? "" : folders.SetPath(baseline!.Set!.Folder), [], containers, time.GetUtcNow());
         await journal.WriteAsync(folders.Root, ct);
         var restarted = false;
         try
@@ -176,10 +176,10 @@ public sealed class ResetRunner(
                 }
 
                 // Each volume has its own helper container: they are replaced side by side (nothing uses them now).
-                var outcomes = await ReplaceAllAsync(replacing, baseline?.Set?.Folder, manifest, ct);
+                var outcomes = await ReplaceAllAsync(replacing, validated, ct);
                 foreach (var (volume, step, outcome) in replacing.Zip(steps, outcomes))
                 {
-                    var tar = manifest?.FindVolume(volume.Name);
+                    var tar = validated?.Manifest.FindVolume(volume.Name);
                     await log.EndAsync(step, outcome.Error is null ? ResetStepStatus.Done : ResetStepStatus.Failed,
                         outcome.Error?.Message ?? (volume.Action == VolumeResetAction.Restore
                             ? $"{volume.Name} restored: {tar!.EntryCount:N0} entries, {Format.Bytes(tar.TarBytes)}, checked against the manifest."
@@ -197,7 +197,8 @@ public sealed class ResetRunner(
                 var step = await log.BeginAsync("rollback", string.Join(", ", touched), "Putting back the safety backup");
                 try
                 {
-                    await backups.ReplaceStoppedVolumesAsync(safety.Value.Outcome.Folder, safety.Value.Outcome.Manifest, touched, null, CancellationToken.None);
+                    var safetySet = await backups.ValidateSetAsync(safety.Value.Outcome.Folder, touched, null, CancellationToken.None);
+                    await backups.ReplaceStoppedVolumesAsync(safetySet, touched, null, CancellationToken.None);
                 }
                 catch (Exception rollback)
                 {
@@ -263,7 +264,7 @@ public sealed class ResetRunner(
 
     /// <summary>Restores or empties each volume, a few at a time; every outcome is returned, none is thrown.</summary>
     private async Task<IReadOnlyList<(Exception? Error, TimeSpan Took)>> ReplaceAllAsync(
-        IReadOnlyList<PlannedVolume> volumes, string? folder, BackupManifest? manifest, CancellationToken ct)
+        IReadOnlyList<PlannedVolume> volumes, ValidatedSet? validated, CancellationToken ct)
     {
         using var slots = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
         return await Task.WhenAll(volumes.Select(async volume =>
@@ -274,7 +275,7 @@ public sealed class ResetRunner(
             {
                 if (volume.Action == VolumeResetAction.Restore)
                 {
-                    await backups.ReplaceStoppedVolumesAsync(folder!, manifest!, [volume.Name], null, ct);
+                    await backups.ReplaceStoppedVolumesAsync(validated!, [volume.Name], null, ct);
                 }
                 else
                 {

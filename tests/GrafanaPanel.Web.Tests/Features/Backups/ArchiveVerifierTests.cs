@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
 
@@ -6,10 +7,10 @@ namespace GrafanaPanel.Web.Tests.Features.Backups;
 public sealed class ArchiveVerifierTests
 {
     [Fact]
-    public async Task A_flipped_byte_is_refused_by_the_hash_check_before_any_entry_is_read()
+    public async Task A_flipped_byte_is_refused_as_a_hash_mismatch_even_when_the_tar_is_unsafe_too()
     {
         using var folder = new TempFolder();
-        // The archive's tar is also unsafe: if entries were read first, the refusal would name /etc/cron.d/x.
+        // The archive's tar is also unsafe: the walk refuses /etc/cron.d/x, but damage is what the refusal must say.
         var (manifest, volume) = await WriteSetAsync(folder, new TarBuilder().File("data/ok").File("/etc/cron.d/x").Build());
         var path = folder.Combine(volume.ArchiveFile);
         await RewriteAsync(path, bytes =>
@@ -76,7 +77,7 @@ public sealed class ArchiveVerifierTests
         using var folder = new TempFolder();
         var (manifest, volume) = await WriteSetAsync(folder, new TarBuilder().File("data/ok").Symlink("data/d", "/").File("data/d/etc/shadow").Build());
 
-        var refusal = await Assert.ThrowsAsync<UnsafeArchiveException>(() => ArchiveVerifier.OpenValidatedTarAsync(folder.Path, manifest, volume, CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<UnsafeArchiveException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None));
 
         Assert.Equal("data/d", refusal.EntryName);
     }
@@ -100,12 +101,112 @@ public sealed class ArchiveVerifierTests
         var tar = ArchiveWriterTests.RichTar();
         var (manifest, volume) = await WriteSetAsync(folder, tar);
 
-        await using var validated = await ArchiveVerifier.OpenValidatedTarAsync(folder.Path, manifest, volume, CancellationToken.None);
+        var validated = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
         using var copy = new MemoryStream();
-        await validated.Tar.CopyToAsync(copy);
+        await using (var opened = validated.OpenTar())
+        {
+            await opened.CopyToAsync(copy);
+        }
 
         Assert.Equal(tar, copy.ToArray());
         Assert.Equal(new TarSummary("data", volume.EntryCount, tar.Length, validated.Summary.FileBytes), validated.Summary);
+    }
+
+    [Fact]
+    public async Task A_file_that_grew_after_validation_is_not_opened_for_upload()
+    {
+        using var folder = new TempFolder();
+        var (manifest, volume) = await WriteSetAsync(folder, ArchiveWriterTests.RichTar());
+        var validated = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
+        await File.AppendAllTextAsync(folder.Combine(volume.ArchiveFile), "more");
+
+        var refusal = Assert.Throws<ArchiveIntegrityException>(() => validated.OpenTar());
+
+        Assert.Contains("changed after it was validated", refusal.Message);
+    }
+
+    // Archives larger than the pipe between the hashing and the walking side (8 MiB), so both back-pressure and the
+    // walk stopping early while the hash reads on are exercised.
+    [Theory]
+    [InlineData(ArchiveCompression.Zstd)]
+    [InlineData(ArchiveCompression.Gzip)]
+    public async Task A_large_archive_validates_in_one_shared_read(ArchiveCompression compression)
+    {
+        using var folder = new TempFolder();
+        var builder = new TarBuilder().Directory("data/blobs");
+        for (var i = 0; i < 12; i++)
+        {
+            builder.File($"data/blobs/{i}", RandomNumberGenerator.GetBytes(2 << 20));
+        }
+
+        var tar = builder.Build();
+        var (manifest, volume) = await WriteSetAsync(folder, tar, compression);
+
+        var validated = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
+        var reported = new List<long>();
+        using var copy = new MemoryStream();
+        await using (var opened = validated.OpenTar(reported.Add))
+        {
+            await opened.CopyToAsync(copy);
+        }
+
+        Assert.Equal(14, validated.Summary.EntryCount);
+        Assert.Equal(tar.Length, validated.Summary.TarBytes);
+        Assert.Equal(tar, copy.ToArray());
+        // Upload progress: rising, every few megabytes, ending at the whole tar.
+        Assert.True(reported.Count >= 5, string.Join(", ", reported));
+        Assert.Equal(reported.Order(), reported);
+        Assert.Equal(tar.Length, reported[^1]);
+    }
+
+    [Fact]
+    public async Task A_large_intact_archive_with_an_unsafe_entry_near_its_start_names_the_entry()
+    {
+        using var folder = new TempFolder();
+        var builder = new TarBuilder().File("data/ok").Symlink("data/up", "../../etc");
+        for (var i = 0; i < 10; i++)
+        {
+            builder.File($"data/{i}", RandomNumberGenerator.GetBytes(2 << 20));
+        }
+
+        var (manifest, volume) = await WriteSetAsync(folder, builder.Build());
+
+        var refusal = await Assert.ThrowsAsync<UnsafeArchiveException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None));
+
+        Assert.Equal("data/up", refusal.EntryName);
+    }
+
+    [Fact]
+    public async Task Damage_at_the_end_of_a_large_archive_is_reported_as_a_hash_mismatch()
+    {
+        using var folder = new TempFolder();
+        var builder = new TarBuilder();
+        for (var i = 0; i < 10; i++)
+        {
+            builder.File($"data/{i}", RandomNumberGenerator.GetBytes(2 << 20));
+        }
+
+        var (manifest, volume) = await WriteSetAsync(folder, builder.Build());
+        await RewriteAsync(folder.Combine(volume.ArchiveFile), bytes =>
+        {
+            bytes[^100] ^= 0x40;
+            return bytes;
+        });
+
+        var refusal = await Assert.ThrowsAsync<ArchiveIntegrityException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None));
+
+        Assert.Contains("SHA-256", refusal.Message);
+    }
+
+    [Fact]
+    public async Task Validation_stops_when_cancelled()
+    {
+        using var folder = new TempFolder();
+        var (manifest, volume) = await WriteSetAsync(folder, ArchiveWriterTests.RichTar());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, cancelled.Token));
     }
 
     [Fact]
@@ -115,15 +216,16 @@ public sealed class ArchiveVerifierTests
         var (manifest, volume) = await WriteSetAsync(folder, ArchiveWriterTests.RichTar(), ArchiveCompression.Gzip);
         var path = folder.Combine(volume.ArchiveFile);
 
-        await using var validated = await ArchiveVerifier.OpenValidatedTarAsync(folder.Path, manifest, volume, CancellationToken.None);
-        // Another process rewrites the last bytes in place (the gzip trailer) between the two passes.
+        var validated = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
+        // Another process rewrites the last bytes in place (the gzip trailer) between validation and upload.
         await using (var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
             writer.Position = writer.Length - 4;
             writer.Write([0, 0, 0, 0]);
         }
 
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => validated.Tar.CopyToAsync(Stream.Null));
+        await using var tar = validated.OpenTar();
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => tar.CopyToAsync(Stream.Null));
 
         Assert.True(failure is ArchiveIntegrityException or InvalidDataException, failure.ToString());
     }
@@ -135,9 +237,9 @@ public sealed class ArchiveVerifierTests
         var tar = await File.ReadAllBytesAsync(TarSafetyValidatorTests.DockerTar("prometheus-data-empty.tar"));
         var (manifest, volume) = await WriteSetAsync(folder, tar);
 
-        var summary = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
+        var validated = await ArchiveVerifier.ValidateAsync(folder.Path, manifest, volume, CancellationToken.None);
 
-        Assert.Equal(1, summary.EntryCount);
+        Assert.Equal(1, validated.Summary.EntryCount);
     }
 
     private static async Task RewriteAsync(string path, Func<byte[], byte[]> change) =>
