@@ -49,8 +49,9 @@ public static class AtomicFile
                 BufferSize = 0,
             };
             await using (var file = new FileStream(tempPath, options))
+            await using (var writeback = new EarlyWritebackStream(file))
             {
-                result = await write(file, ct);
+                result = await write(writeback, ct);
                 ct.ThrowIfCancellationRequested();
                 // fsync before the rename: otherwise a crash can leave the final name pointing at missing blocks.
                 file.Flush(flushToDisk: true);
@@ -157,7 +158,7 @@ public static class AtomicFile
         }
     }
 
-    private static class Libc
+    internal static class Libc
     {
         // Linux values, the same on x86-64 and arm64 (unlike O_DIRECTORY, which is why it is not used: a plain
         // read-only open of a folder is allowed and enough for fsync).
@@ -173,5 +174,89 @@ public static class AtomicFile
 
         [DllImport("libc", SetLastError = true)]
         public static extern int close(int fd);
+
+        public const uint SYNC_FILE_RANGE_WRITE = 2;
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int sync_file_range(int fd, long offset, long nbytes, uint flags);
+    }
+}
+
+/// <summary>
+/// Passes writes through to the file and, every <see cref="KickEvery"/> bytes, asks Linux to start writing what
+/// was written so far to disk (<c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>, which does not wait for it). The
+/// disk then works while the archive is still being compressed, and the fsync at the end has little left to
+/// wait for. Durability still comes from that fsync alone; elsewhere than Linux this only passes writes through.
+/// </summary>
+internal sealed class EarlyWritebackStream(FileStream file) : Stream
+{
+    public const long KickEvery = 16 << 20;
+    private long _written;
+    private long _kicked;
+    private bool _supported = OperatingSystem.IsLinux();
+
+    /// <summary>How many times Linux was asked to start writing back (and accepted).</summary>
+    public int Kicks { get; private set; }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => _written;
+
+    public override long Position
+    {
+        get => _written;
+        set => throw new NotSupportedException();
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        file.Write(buffer);
+        Written(buffer.Length);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await file.WriteAsync(buffer, cancellationToken);
+        Written(buffer.Length);
+    }
+
+    public override void Flush() => file.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => file.FlushAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    private void Written(int count)
+    {
+        _written += count;
+        if (!_supported || _written - _kicked < KickEvery)
+        {
+            return;
+        }
+
+        var handle = file.SafeFileHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            // Only a hint: a file system that cannot do it (ENOSYS, EINVAL, ESPIPE) is simply not asked again.
+            _supported = AtomicFile.Libc.sync_file_range((int)handle.DangerousGetHandle(), _kicked, _written - _kicked, AtomicFile.Libc.SYNC_FILE_RANGE_WRITE) == 0;
+            Kicks += _supported ? 1 : 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        _kicked = _written;
     }
 }
