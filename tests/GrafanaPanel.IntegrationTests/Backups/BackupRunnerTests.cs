@@ -330,8 +330,8 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         Assert.Equal("", await _rig.HelpersLeftAsync());
     }
 
-    /// <summary>Runs the real comparison, but reports a mismatch the first time: the restore fails after it emptied
-    /// and wrote the volume, and the rollback (second call) is checked for real.</summary>
+    /// <summary>Runs the real comparison, but reports a mismatch the first time: the restore fails after it replaced
+    /// the volume's content, and the rollback (second call) is checked for real.</summary>
     private sealed class FailsOnce : IRestoredVolumeCheck
     {
         private int _calls;

@@ -151,7 +151,7 @@ public sealed partial class BackupRunner(
         }
 
         var targets = await ResolveStackVolumesAsync([.. chosen.Select(v => v.Name)], ct);
-        // Every archive is checked before anything is stopped or emptied: a corrupt set touches nothing.
+        // Every archive is checked before anything is stopped or replaced: a corrupt set touches nothing.
         var archives = new List<ValidatedArchive>();
         foreach (var volume in chosen)
         {
@@ -299,7 +299,7 @@ public sealed partial class BackupRunner(
 
     /// <summary>
     /// Puts a restore's safety backup back after the restore was cut off (recovery after a killed portal or a lost
-    /// engine): every volume of the set is validated, emptied and extracted. Needs no stack snapshot (the helper image
+    /// engine): every volume of the set is validated and its content replaced. Needs no stack snapshot (the helper image
     /// is the option or one the manifest names); the caller keeps the services stopped and starts them after.
     /// </summary>
     public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
