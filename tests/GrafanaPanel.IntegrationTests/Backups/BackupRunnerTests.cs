@@ -192,6 +192,29 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_listing_counts_what_the_daemon_s_tar_holds_and_leaves_out_the_folder_it_is_told_to()
+    {
+        // Hard links (counted once in the bytes), symlinks, an empty file, a sticky folder, a folder only its owner may read.
+        var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
+        await BackupRig.InVolumeAsync(volume, "touch /d/empty && ln /d/sticky/long.txt /d/a/b/long-link");
+        var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
+        var archive = await ArchiveVerifier.ValidateAsync(backup.Folder, backup.Manifest, Assert.Single(backup.Manifest.Volumes), CancellationToken.None);
+        const string kept = BackupRunner.TrashPrefix + "listed";
+        await BackupRig.InVolumeAsync(volume, $"mkdir -p /d/{kept}/x && echo old > /d/{kept}/x/old.txt");
+
+        var whole = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data:ro", TestProject.Image,
+            "sh", "-c", BackupRunner.ListingScript, "list", "/v/data", "");
+        var leftOut = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data:ro", TestProject.Image,
+            "sh", "-c", BackupRunner.ListingScript, "list", "/v/data", "/v/data/" + kept);
+
+        Assert.Equal($"{archive.Summary.EntryCount} {archive.Summary.FileBytes}", leftOut);
+        Assert.Equal($"{archive.Summary.EntryCount + 3} {archive.Summary.FileBytes + 4}", whole);
+        Assert.Null(new ManifestRestoredVolumeCheck().Compare(archive, new VolumeListing(archive.Summary.EntryCount, archive.Summary.FileBytes)));
+        Assert.Contains("now holds", new ManifestRestoredVolumeCheck().Compare(archive, new VolumeListing(archive.Summary.EntryCount, archive.Summary.FileBytes - 1)));
+        Assert.Contains("now holds", new ManifestRestoredVolumeCheck().Compare(archive, new VolumeListing(archive.Summary.EntryCount - 1, archive.Summary.FileBytes)));
+    }
+
+    [Fact]
     public async Task Restore_into_a_new_volume_and_test_restore_verification_match_the_original()
     {
         var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
@@ -336,7 +359,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     {
         private int _calls;
 
-        public string? Compare(ManifestVolume expected, TarSummary actual) =>
+        public string? Compare(ValidatedArchive expected, VolumeListing actual) =>
             Interlocked.Increment(ref _calls) == 1 ? "made to fail by the test" : new ManifestRestoredVolumeCheck().Compare(expected, actual);
     }
 }

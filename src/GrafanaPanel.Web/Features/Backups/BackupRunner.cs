@@ -343,21 +343,25 @@ public sealed partial class BackupRunner(
         {
             // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
             BackupLog.EmptiedForLackOfRoom(logger, volume, room);
-            await UploadAndCheckAsync(archive, volume, image, progress, ct);
+            await UploadAsync(archive, volume, image, progress, ct);
+            progress?.Report(new BackupProgress("Checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+            Check(archive, await ListVolumeAsync(volume, image, skip: null, ct));
             return;
         }
 
-        var deleted = false;
+        var deleting = false;
         try
         {
-            await UploadAndCheckAsync(archive, volume, image, progress, ct, beforeCheck: async () =>
-            {
-                progress?.Report(new BackupProgress("Deleting old content", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
-                await RunVolumeCommandAsync(volume, image, "deleting the old content", root => ["rm", "-rf", "--", $"{root}/{trash}"], ct);
-                deleted = true;
-            });
+            await UploadAsync(archive, volume, image, progress, ct);
+            // The old content is deleted and the new one listed side by side (the listing skips the old).
+            progress?.Report(new BackupProgress("Deleting old content and checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+            deleting = true;
+            var delete = RunVolumeCommandAsync(volume, image, "deleting the old content", root => ["rm", "-rf", "--", $"{root}/{trash}"], ct);
+            var listing = ListVolumeAsync(volume, image, trash, ct);
+            await Task.WhenAll(delete, listing);
+            Check(archive, await listing);
         }
-        catch (Exception e) when (!deleted && e is not (OperationCanceledException or DockerUnavailableException))
+        catch (Exception e) when (!deleting && e is not (OperationCanceledException or DockerUnavailableException))
         {
             throw new OldContentKeptException(volume, trash, e);
         }
@@ -406,7 +410,9 @@ public sealed partial class BackupRunner(
         await docker.CreateVolumeAsync(newVolume, labels, ct);
         try
         {
-            await UploadAndCheckAsync(archive, newVolume, image, progress, ct);
+            await UploadAsync(archive, newVolume, image, progress, ct);
+            progress?.Report(new BackupProgress("Checking", newVolume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+            Check(archive, await ListVolumeAsync(newVolume, image, skip: null, ct));
         }
         catch
         {
@@ -415,13 +421,8 @@ public sealed partial class BackupRunner(
         }
     }
 
-    /// <summary>
-    /// Uploads the validated tar into <paramref name="targetVolume"/> (mounted where the tar's root folder goes), runs
-    /// <paramref name="beforeCheck"/>, then reads the volume back through the daemon and compares it with the manifest.
-    /// </summary>
-    private async Task UploadAndCheckAsync(
-        ValidatedArchive archive, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct,
-        Func<Task>? beforeCheck = null)
+    /// <summary>Uploads the validated tar into <paramref name="targetVolume"/>, mounted where the tar's root folder goes.</summary>
+    private async Task UploadAsync(ValidatedArchive archive, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var volume = archive.Volume;
         var helper = await docker.CreateHelperContainerAsync(
@@ -429,30 +430,69 @@ public sealed partial class BackupRunner(
         try
         {
             progress?.Report(new BackupProgress("Writing", targetVolume, 0, volume.TarBytes));
-            await using (var tar = archive.OpenTar(bytes => progress?.Report(new BackupProgress("Writing", targetVolume, bytes, volume.TarBytes))))
+            await using var tar = archive.OpenTar(bytes => progress?.Report(new BackupProgress("Writing", targetVolume, bytes, volume.TarBytes)));
+            await docker.PutArchiveAsync(helper, "/v", tar, ct);
+            // The upload may stop reading at the tar's end marker; reading on re-hashes the rest of the file.
+            await tar.CopyToAsync(Stream.Null, ct);
+        }
+        finally
+        {
+            await RemoveHelperAsync(helper);
+        }
+    }
+
+    private void Check(ValidatedArchive archive, VolumeListing listing)
+    {
+        if (_check.Compare(archive, listing) is { } problem)
+        {
+            throw new InvalidDataException($"The restored content does not match the backup: {problem}");
+        }
+    }
+
+    /// <summary>
+    /// $1 the volume's mount, $2 a folder in it to leave out (or empty). Prints the number of entries (the top folder
+    /// included) and the bytes of regular files, each inode once; the listing needs no file's content. What find or
+    /// stat write to stderr (an entry it could not read) fails the check.
+    /// </summary>
+    internal const string ListingScript = """
+        if [ -n "$2" ]; then
+          find "$1" -path "$2" -prune -o -exec stat -c '%i %s %F' {} +
+        else
+          find "$1" -exec stat -c '%i %s %F' {} +
+        fi | awk '{ n++ } $3 == "regular" && !seen[$1]++ { bytes += $2 } END { printf "%d %.0f\n", n, bytes }'
+        """;
+
+    /// <summary>Lists what <paramref name="volume"/> holds (a read-only mount), leaving out the folder <paramref name="skip"/>.</summary>
+    private async Task<VolumeListing> ListVolumeAsync(string volume, string image, string? skip, CancellationToken ct)
+    {
+        var root = "/v/" + volume;
+        var helper = await docker.CreateHelperContainerAsync(
+            new HelperContainerSpec(_project, image, [new HelperVolumeMount(volume, root, ReadOnly: true)],
+                ["sh", "-c", ListingScript, "list", root, skip is null ? "" : $"{root}/{skip}"],
+                // Reading folders of other users needs what root has by default; the mount is read-only.
+                AllowDeletingAnyFile: true), ct);
+        try
+        {
+            await docker.StartContainerAsync(helper, ct);
+            var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
+            var output = new List<LogLine>();
+            await foreach (var line in docker.ReadLogsAsync(helper, tail: -1, follow: false, ct))
             {
-                await docker.PutArchiveAsync(helper, "/v", tar, ct);
-                // The upload may stop reading at the tar's end marker; reading on re-hashes the rest of the file.
-                await tar.CopyToAsync(Stream.Null, ct);
+                output.Add(line);
             }
 
-            if (beforeCheck is not null)
+            var errors = string.Join(" ", output.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Text.Trim()).Take(5));
+            var last = output.LastOrDefault(l => l.Stream == LogStream.Stdout)?.Text.Trim().Split(' ');
+            if (exit != 0 || errors.Length > 0 || last is not [var entries, var bytes]
+                || !long.TryParse(entries, NumberStyles.None, CultureInfo.InvariantCulture, out var entryCount)
+                || !long.TryParse(bytes, NumberStyles.None, CultureInfo.InvariantCulture, out var fileBytes))
             {
-                await beforeCheck();
+                throw new DockerOperationException(
+                    $"Volume {volume}: listing the restored content failed (exit {exit}{(errors.Length > 0 ? $": {errors}" : "")}; " +
+                    $"does image {image} have find, stat and awk?).");
             }
 
-            progress?.Report(new BackupProgress("Checking", targetVolume, volume.TarBytes, volume.TarBytes));
-            TarSummary actual;
-            await using (var tar = await docker.GetArchiveAsync(helper, "/v/" + volume.RootName, ct))
-            {
-                actual = await TarSafetyValidator.ValidateAsync(tar,
-                    new TarSafetyOptions { ExpectedRoot = volume.RootName, MaxTarBytes = long.MaxValue, AllowEmptyVolume = true }, ct);
-            }
-
-            if (_check.Compare(volume, actual) is { } problem)
-            {
-                throw new InvalidDataException($"The restored content does not match the backup: {problem}");
-            }
+            return new VolumeListing(entryCount, fileBytes);
         }
         finally
         {

@@ -2,26 +2,30 @@ using GrafanaPanel.Web.Features.Backups.Archive;
 
 namespace GrafanaPanel.Web.Features.Backups;
 
+/// <summary>What a restored volume holds, as a helper lists it: every entry (the volume's top folder included) and
+/// the bytes of its regular files, each file once however many hard links it has.</summary>
+public sealed record VolumeListing(long Entries, long FileBytes);
+
 /// <summary>
-/// The last step of a restore: what the volume holds now (its tar as the daemon reads it back) against what the
-/// manifest recorded. Returns null when they agree, otherwise the problem. An interface so tests can make this step
-/// fail and watch the rollback.
+/// The last step of a restore: what the volume holds now against what the validated archive holds (whose entry
+/// count and tar size the manifest recorded). Returns null when they agree, otherwise the problem. An interface so
+/// tests can make this step fail and watch the rollback.
 /// </summary>
 public interface IRestoredVolumeCheck
 {
-    string? Compare(ManifestVolume expected, TarSummary actual);
+    string? Compare(ValidatedArchive expected, VolumeListing actual);
 }
 
 /// <summary>
-/// Entry count and tar size must match the manifest exactly. The tar size covers every header (names, modes, owners,
-/// times, link targets) and every file's length; the content itself was checked by the archive's SHA-256 before the
-/// upload, so a byte-for-byte re-hash of the volume would only repeat that.
+/// The number of entries and the bytes of regular files must be exactly the archive's. The content itself was
+/// checked by the archive's SHA-256 before the upload and again as it was read for it, so re-reading every file
+/// through the daemon would only repeat that; the listing catches an entry the daemon skipped or a file it cut short.
 /// </summary>
 public sealed class ManifestRestoredVolumeCheck : IRestoredVolumeCheck
 {
-    public string? Compare(ManifestVolume expected, TarSummary actual) =>
-        actual.EntryCount == expected.EntryCount && actual.TarBytes == expected.TarBytes
+    public string? Compare(ValidatedArchive expected, VolumeListing actual) =>
+        actual.Entries == expected.Summary.EntryCount && actual.FileBytes == expected.Summary.FileBytes
             ? null
-            : $"volume {expected.Name} now holds {actual.EntryCount} entries in {actual.TarBytes} tar bytes, " +
-              $"but the backup recorded {expected.EntryCount} entries in {expected.TarBytes} bytes.";
+            : $"volume {expected.Volume.Name} now holds {actual.Entries} entries with {actual.FileBytes} bytes of files, " +
+              $"but the backup holds {expected.Summary.EntryCount} entries with {expected.Summary.FileBytes} bytes.";
 }
