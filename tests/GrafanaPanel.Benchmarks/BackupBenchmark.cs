@@ -216,7 +216,7 @@ public static class BackupBenchmark
 
     /// <summary>
     /// The raw upload of the uncompressed tar file into an empty volume, next to the portal's restore of
-    /// <paramref name="set"/> (hash and tar walk, stop, empty, upload, read-back check, start) into the original
+    /// <paramref name="set"/> (hash and tar walk, stop, move aside, upload, delete and list, start) into the original
     /// volume, with the restore's steps as it reports them and a verification of the archive alone.
     /// </summary>
     private static async Task<Row[]> RestoreRoundsAsync(DockerEngine engine, BackupRunner runner, string tarPath, BackupOutcome set, int runs, CancellationToken ct)
@@ -320,8 +320,7 @@ public static class BackupBenchmark
         "Stopping services" => "step: stop the service",
         "Moving old content aside" => "step: move the old content aside",
         "Writing" => "step: upload (PUT of the decompressed tar)",
-        "Deleting old content" => "step: delete the old content",
-        "Checking" => "step: read-back check",
+        "Deleting old content and checking" => "step: delete the old, list the new",
         "Starting services" => "step: start the service",
         _ => "step: " + step,
     };
