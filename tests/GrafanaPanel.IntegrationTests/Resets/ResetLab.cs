@@ -54,24 +54,34 @@ public sealed class ResetLab : IAsyncDisposable
             .With("Resets:HealthPollInterval", "00:00:00.200")
             .With("Resets:StopGracePeriod", "00:00:01");
         var lab = new ResetLab(project, app, directory);
-        foreach (var volume in new[] { "db_data", "app_data", "panel_db" })
+        try
         {
-            var name = await project.CreateVolumeAsync(volume);
-            await BackupRig.SeedAsync(name, bigFile: false);
+            foreach (var volume in new[] { "db_data", "app_data", "panel_db" })
+            {
+                var name = await project.CreateVolumeAsync(volume);
+                await BackupRig.SeedAsync(name, bigFile: false);
+            }
+
+            lab.Containers["db"] = await lab.RunAsync("db", ["-v", $"{lab.DbVolume}:/data", "--health-cmd", "test -d /data", .. FastHealth]);
+            lab.Containers["app"] = await lab.RunAsync("app",
+                ["-v", $"{lab.AppVolume}:/data", "--label", $"{ContainerRecord.DependsOnLabel}=db:service_healthy:false", "--health-cmd", appHealth, .. FastHealth]);
+            lab.Containers["worker"] = await lab.RunAsync("worker", []);
+            lab.Containers["panel"] = await lab.RunAsync("panel", ["-v", $"{lab.PanelVolume}:/data", "--label", $"{ContainerRecord.PortalRoleLabel}=database"]);
+
+            await app.InitializeAsync();
+            await app.WaitUntilDatabaseReadyAsync();
+            var snapshot = app.Services.GetRequiredService<StackSnapshot>();
+            await Eventually.HoldsAsync(() => snapshot.Current.Services.Length == 4 && snapshot.Current.Services.All(s => s.State == ContainerState.Running),
+                TimeSpan.FromSeconds(30), "the snapshot to list 4 running services");
+            return lab;
         }
-
-        lab.Containers["db"] = await lab.RunAsync("db", ["-v", $"{lab.DbVolume}:/data", "--health-cmd", "test -d /data", .. FastHealth]);
-        lab.Containers["app"] = await lab.RunAsync("app",
-            ["-v", $"{lab.AppVolume}:/data", "--label", $"{ContainerRecord.DependsOnLabel}=db:service_healthy:false", "--health-cmd", appHealth, .. FastHealth]);
-        lab.Containers["worker"] = await lab.RunAsync("worker", []);
-        lab.Containers["panel"] = await lab.RunAsync("panel", ["-v", $"{lab.PanelVolume}:/data", "--label", $"{ContainerRecord.PortalRoleLabel}=database"]);
-
-        await app.InitializeAsync();
-        await app.WaitUntilDatabaseReadyAsync();
-        var snapshot = app.Services.GetRequiredService<StackSnapshot>();
-        await Eventually.HoldsAsync(() => snapshot.Current.Services.Length == 4 && snapshot.Current.Services.All(s => s.State == ContainerState.Running),
-            TimeSpan.FromSeconds(30), "the snapshot to list 4 running services");
-        return lab;
+        catch
+        {
+            // xunit does not dispose a fixture whose start failed: without this, its containers (health checks every
+            // second) would outlive the run. The start's failure is the one to report, not a clean-up's.
+            await lab.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
     }
 
     private static readonly string[] FastHealth = ["--health-interval", "1s", "--health-timeout", "2s", "--health-retries", "1"];
