@@ -462,6 +462,14 @@ public sealed partial class BackupRunner(
         fi | awk '{ n++ } $3 == "regular" && !seen[$1]++ { bytes += $2 } END { printf "%d %.0f\n", n, bytes }'
         """;
 
+    /// <summary>
+    /// The listing's stderr lines that mean it missed something. The folder left out is being deleted beside the
+    /// listing, so find may read its name and then not find it; a complaint about that folder is no problem.
+    /// </summary>
+    internal static IEnumerable<string> ListingErrors(IEnumerable<string> stderr, string? skipped) =>
+        stderr.Select(line => line.Trim())
+            .Where(line => line.Length > 0 && (skipped is null || !line.Contains(skipped, StringComparison.Ordinal)));
+
     /// <summary>Lists what <paramref name="volume"/> holds (a read-only mount), leaving out the folder <paramref name="skip"/>.</summary>
     private async Task<VolumeListing> ListVolumeAsync(string volume, string image, string? skip, CancellationToken ct)
     {
@@ -481,7 +489,8 @@ public sealed partial class BackupRunner(
                 output.Add(line);
             }
 
-            var errors = string.Join(" ", output.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Text.Trim()).Take(5));
+            var errors = string.Join(" ", ListingErrors(output.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Text),
+                skip is null ? null : $"{root}/{skip}").Take(5));
             var last = output.LastOrDefault(l => l.Stream == LogStream.Stdout)?.Text.Trim().Split(' ');
             if (exit != 0 || errors.Length > 0 || last is not [var entries, var bytes]
                 || !long.TryParse(entries, NumberStyles.None, CultureInfo.InvariantCulture, out var entryCount)
