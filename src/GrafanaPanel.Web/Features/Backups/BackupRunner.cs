@@ -344,8 +344,7 @@ public sealed partial class BackupRunner(
             // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
             BackupLog.EmptiedForLackOfRoom(logger, volume, room);
             await UploadAsync(archive, volume, image, progress, ct);
-            progress?.Report(new BackupProgress("Checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
-            Check(archive, await ListVolumeAsync(volume, image, skip: null, ct));
+            await ListAndCheckAsync(archive, volume, image, progress, ct);
             return;
         }
 
@@ -411,8 +410,7 @@ public sealed partial class BackupRunner(
         try
         {
             await UploadAsync(archive, newVolume, image, progress, ct);
-            progress?.Report(new BackupProgress("Checking", newVolume, archive.Volume.TarBytes, archive.Volume.TarBytes));
-            Check(archive, await ListVolumeAsync(newVolume, image, skip: null, ct));
+            await ListAndCheckAsync(archive, newVolume, image, progress, ct);
         }
         catch
         {
@@ -439,6 +437,13 @@ public sealed partial class BackupRunner(
         {
             await RemoveHelperAsync(helper);
         }
+    }
+
+    /// <summary>Lists <paramref name="volume"/> (nothing left out) and compares it with the archive.</summary>
+    private async Task ListAndCheckAsync(ValidatedArchive archive, string volume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        progress?.Report(new BackupProgress("Checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+        Check(archive, await ListVolumeAsync(volume, image, skip: null, ct));
     }
 
     private void Check(ValidatedArchive archive, VolumeListing listing)
