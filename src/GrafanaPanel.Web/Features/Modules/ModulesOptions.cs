@@ -11,14 +11,18 @@ public sealed class ModulesOptions
     /// <summary>The catalog's place in the repository, relative to its root.</summary>
     public static readonly string RepositoryCatalogPath = Path.Combine("deploy", "portal", "modules.yaml");
 
+    /// <summary>The catalog's name in a published build's folder (the project ships deploy/portal/modules.yaml there).</summary>
+    public const string PublishedCatalogName = "modules.yaml";
+
     /// <summary>
     /// The catalog file; relative paths are taken from the content root. Empty: the repository's
-    /// deploy/portal/modules.yaml when the portal runs from source, else <see cref="ContainerCatalogPath"/>.
+    /// deploy/portal/modules.yaml when the portal runs inside a checkout, else the catalog published beside the
+    /// portal's own files, else <see cref="ContainerCatalogPath"/>.
     /// </summary>
     public string CatalogPath { get; set; } = "";
 
     /// <summary>The file the portal reads, following the rules of <see cref="CatalogPath"/>.</summary>
-    public static string ResolveCatalogPath(string? configured, string contentRoot)
+    public static string ResolveCatalogPath(string? configured, string contentRoot, string? appDirectory = null)
     {
         if (!string.IsNullOrWhiteSpace(configured))
         {
@@ -36,6 +40,8 @@ public sealed class ModulesOptions
             }
         }
 
-        return ContainerCatalogPath;
+        // A published build started from any other folder: the catalog that was published with it.
+        var published = Path.Combine(appDirectory ?? AppContext.BaseDirectory, PublishedCatalogName);
+        return File.Exists(published) ? published : ContainerCatalogPath;
     }
 }

@@ -43,6 +43,24 @@ public sealed class ModuleCatalogFileTests : IDisposable
     }
 
     [Fact]
+    public void Without_a_setting_outside_a_checkout_the_catalog_published_beside_the_portal_is_used()
+    {
+        var appDirectory = Path.GetDirectoryName(CatalogPath)!;
+        File.WriteAllText(Path.Combine(appDirectory, ModulesOptions.PublishedCatalogName), Good);
+
+        Assert.Equal(Path.Combine(appDirectory, "modules.yaml"), ModulesOptions.ResolveCatalogPath("", "/", appDirectory));
+        Assert.Equal("/elsewhere/modules.yaml", ModulesOptions.ResolveCatalogPath("/elsewhere/modules.yaml", "/", appDirectory));
+    }
+
+    [Fact]
+    public void Without_a_setting_a_published_folder_without_a_catalog_falls_back_to_the_container_path()
+    {
+        var appDirectory = Path.GetDirectoryName(CatalogPath)!;
+
+        Assert.Equal(ModulesOptions.ContainerCatalogPath, ModulesOptions.ResolveCatalogPath("", "/", appDirectory));
+    }
+
+    [Fact]
     public void A_missing_file_is_an_error_that_says_which_setting_points_at_it()
     {
         using var catalog = Open();
