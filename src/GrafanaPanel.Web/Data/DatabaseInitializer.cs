@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Polly;
 using Polly.Retry;
@@ -96,9 +97,13 @@ public sealed class DatabaseInitializer(
         await scope.ServiceProvider.GetRequiredService<AdminBootstrapper>().EnsureRolesAndFirstAdminAsync(ct);
     }
 
-    /// <summary>Applies EF migrations and installs the Hangfire schema while holding the migration lock.</summary>
+    /// <summary>
+    /// Creates the panel database when it does not exist yet, then applies EF migrations and installs the Hangfire
+    /// schema while holding the migration lock.
+    /// </summary>
     public static async Task MigrateAsync(PanelDbContext db, CancellationToken ct)
     {
+        await EnsureDatabaseExistsAsync(db, ct);
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -121,12 +126,44 @@ public sealed class DatabaseInitializer(
         }
     }
 
-    private static bool IsTransient(Exception ex) =>
-        ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException
+    /// <summary>
+    /// A fresh database name on a reachable server is created (the user needs CREATEDB, as the run command's private
+    /// server's superuser has); without that right the error names the database and the statement to run.
+    /// </summary>
+    private static async Task EnsureDatabaseExistsAsync(PanelDbContext db, CancellationToken ct)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync(ct))
+        {
+            return;
+        }
+
+        try
+        {
+            await creator.CreateAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another instance created it a moment ago.
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new PanelDatabaseMissingException(db.Database.GetConnectionString(), e);
+        }
+    }
+
+    /// <summary>Whether an initialisation failure may heal by itself (server down, database not created yet), so it is retried.</summary>
+    public static bool IsTransient(Exception ex) =>
+        ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or PanelDatabaseMissingException
         || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
 
     private string DescribeFailure(Exception? ex)
     {
+        if (ex is PanelDatabaseMissingException missing)
+        {
+            return missing.Message;
+        }
+
         var target = DescribeTarget(services.GetRequiredService<IConfiguration>().GetConnectionString("Panel"));
         return $"PostgreSQL at {target} is unreachable ({ex?.GetBaseException().Message}).";
     }
@@ -135,5 +172,17 @@ public sealed class DatabaseInitializer(
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
         return $"host {csb.Host}, port {csb.Port}, database {csb.Database}";
+    }
+}
+
+/// <summary>The panel database does not exist and its user may not create it: what to run, in words.</summary>
+public sealed class PanelDatabaseMissingException(string? connectionString, Exception inner) : Exception(Describe(connectionString), inner)
+{
+    private static string Describe(string? connectionString)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"The panel database \"{csb.Database}\" does not exist on host {csb.Host}, port {csb.Port}, and user \"{csb.Username}\" " +
+            $"may not create it. Create it as a superuser, for example: psql -h {csb.Host} -p {csb.Port} -U postgres " +
+            $"-c 'CREATE DATABASE \"{csb.Database}\" OWNER \"{csb.Username}\"'. The portal retries by itself.";
     }
 }

@@ -19,4 +19,22 @@ public sealed class DatabaseStatus
         Problem = null;
         _ready.TrySetResult();
     }
+
+    /// <summary>Words for a page while start-up has not reached the database; null once it has.</summary>
+    public string? Outage => IsReady ? null : $"GrafanaPanel keeps its users and data in PostgreSQL and cannot use it yet: {Problem}";
+
+    /// <summary>Words for a page that <paramref name="failure"/> broke, when it is a database failure; null otherwise.</summary>
+    public static string? DescribeFailure(Exception? failure, string? connectionString)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (DatabaseInitializer.IsTransient(e))
+            {
+                return $"GrafanaPanel keeps its users and data in PostgreSQL at {DatabaseInitializer.DescribeTarget(connectionString)} " +
+                    $"and lost its connection ({e.GetBaseException().Message}).";
+            }
+        }
+
+        return null;
+    }
 }

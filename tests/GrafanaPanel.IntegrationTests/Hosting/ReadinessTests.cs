@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
+using Npgsql;
 
 namespace GrafanaPanel.IntegrationTests.Hosting;
 
@@ -70,6 +71,91 @@ public sealed class ReadinessTests
         Assert.Contains("port 1", message);
         Assert.Contains("database nowhere", message);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_sign_in_page_says_in_words_that_the_database_is_unreachable()
+    {
+        await using var app = new UnreachableDatabaseFactory();
+        using var client = app.CreateClient(new() { AllowAutoRedirect = false });
+
+        var response = await client.GetAsync("/account/login");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("data-test=\"database-unreachable\"", html);
+        Assert.Contains("host 127.0.0.1, port 1, database nowhere", html);
+        Assert.DoesNotContain("data-test=\"login-form\"", html);
+        Assert.DoesNotContain("Something went wrong", html);
+    }
+
+    [Fact]
+    public async Task A_database_that_does_not_exist_yet_is_created_at_start_and_readyz_turns_healthy()
+    {
+        var name = $"gp_fresh_{Guid.NewGuid():N}"[..30];
+        var connectionString = new NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString) { Database = name }.ConnectionString;
+        await using var app = new PanelAppFactory { Database = connectionString };
+        await app.InitializeAsync();
+        try
+        {
+            await app.WaitUntilDatabaseReadyAsync();
+            using var client = app.CreateAnonymousClient();
+
+            var (status, body) = await ReadyzAsync(client);
+
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+            Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+            await TestPostgres.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_database_its_user_may_not_create_is_named_with_the_statement_to_run_and_nothing_is_created()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var role = $"gp_nocreate_{suffix}";
+        var name = $"gp_missing_{suffix}";
+        await ScalarAsync($"CREATE ROLE {role} LOGIN PASSWORD 'Role-password-1' NOCREATEDB");
+        var connectionString = new NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString)
+        {
+            Database = name, Username = role, Password = "Role-password-1",
+        }.ConnectionString;
+        await using var app = new PanelAppFactory { Database = connectionString };
+        await app.InitializeAsync();
+        try
+        {
+            using var client = app.CreateAnonymousClient();
+
+            var (status, body) = await ReadyzAsync(client);
+            var login = await client.GetStringAsync("/account/login");
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            var message = body.GetProperty("checks").GetProperty("database").GetProperty("message").GetString()!;
+            Assert.Contains($"\"{name}\" does not exist", message);
+            Assert.Contains($"CREATE DATABASE \"{name}\" OWNER \"{role}\"", message);
+            Assert.Contains("database-unreachable", login);
+            Assert.Contains("CREATE DATABASE", System.Net.WebUtility.HtmlDecode(login));
+            Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await ScalarAsync($"DROP ROLE IF EXISTS {role}");
+        }
+    }
+
+    private static async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(TestPostgres.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() is long value ? value : 0;
     }
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyzAsync(HttpClient client)

@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,26 @@ namespace GrafanaPanel.Web.Tests.Features.Accounts;
 
 public sealed class LoginPageTests : PanelTestContext
 {
+    private DatabaseStatus _database = new();
+
+    public LoginPageTests()
+    {
+        _database.ReportReady();
+        Services.AddSingleton(_ => _database);
+    }
+
+    [Fact]
+    public void While_the_database_is_unreachable_it_says_so_in_words_and_shows_no_form()
+    {
+        _database = new DatabaseStatus();
+        _database.ReportProblem("PostgreSQL at host db, port 5432, database panel is unreachable (Connection refused).");
+
+        var page = Render<LoginPage>();
+
+        Assert.Contains("host db, port 5432, database panel is unreachable", page.Find("[data-test=database-unreachable]").TextContent);
+        Assert.Empty(page.FindAll("[data-test=login-form]"));
+    }
+
     [Fact]
     public void Shows_the_error_from_the_last_attempt_and_keeps_the_email()
     {
