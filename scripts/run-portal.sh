@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the GrafanaPanel portal against the local Docker engine.
+# Runs the GrafanaPanel portal against the local Docker engine: publishes it into .local/publish and runs that.
 #   ConnectionStrings__Panel set   -> uses that PostgreSQL server.
 #   ConnectionStrings__Panel unset -> a private PostgreSQL cluster in .local/postgres (created on first run).
-# Port: PANEL_PORT (default 8585). Any other setting: environment variables as in README.md.
+# Port: PANEL_PORT (default 8585). Any other setting: environment variables as in docs/configuration.md.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -22,9 +22,7 @@ if [[ -z ${ConnectionStrings__Panel:-} ]]; then
   pw=$(cat "$pw_file")
   start_pg_cluster "$pg_dir" "$pg_port" "$pw"
   started_pg=$pg_dir
-  if ! PGPASSWORD=$pw "$(pg_bin_dir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='panel'" | grep -q 1; then
-    PGPASSWORD=$pw "$(pg_bin_dir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE panel" >/dev/null
-  fi
+  # The portal creates the database "panel" on its first start.
   export ConnectionStrings__Panel="Host=127.0.0.1;Port=$pg_port;Database=panel;Username=postgres;Password=$pw"
   say "database: private PostgreSQL in .local/postgres on 127.0.0.1:$pg_port (data kept between runs)"
 fi
@@ -37,8 +35,12 @@ docker_answers || say "no Docker engine answers at ${Docker__Endpoint:-unix:///v
 cleanup() { [[ -n $started_pg ]] && stop_pg_cluster "$started_pg"; }
 trap cleanup EXIT
 
-say "building the portal"
-dotnet build "$root/src/GrafanaPanel.Web" -c Release -v quiet -nologo >/dev/null || dotnet build "$root/src/GrafanaPanel.Web" -c Release
+# A publish lays out every static asset (the portal's own and its packages' _content/ and _framework/ files), which
+# `dotnet run` does not do outside Development; the published build is what runs, as in the container image.
+publish_dir=$root/.local/publish
+say "publishing the portal into .local/publish"
+dotnet publish "$root/src/GrafanaPanel.Web" -c Release -o "$publish_dir" -p:UseAppHost=false -v quiet -nologo >/dev/null \
+  || dotnet publish "$root/src/GrafanaPanel.Web" -c Release -o "$publish_dir" -p:UseAppHost=false
 say "GrafanaPanel: open http://localhost:$port"
 if [[ -n ${Panel__Admin__Email:-} ]]; then
   say "sign in as $Panel__Admin__Email with Panel__Admin__Password"
@@ -47,4 +49,7 @@ else
 fi
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
-dotnet run --project "$root/src/GrafanaPanel.Web" -c Release --no-build --no-launch-profile --urls "http://0.0.0.0:$port"
+# From the publish folder (the content root), which lies inside the checkout: the catalog the portal reads is the
+# repository's deploy/portal/modules.yaml, the one an instructor edits.
+cd "$publish_dir"
+dotnet GrafanaPanel.Web.dll --urls "http://0.0.0.0:$port"

@@ -30,17 +30,24 @@ say "PostgreSQL for tests on 127.0.0.1:$pg_port; Docker $(docker version --forma
 
 results=$(mktemp -d /tmp/grafanapanel-test-results.XXXXXX)
 say "building the solution"
+build_started=$SECONDS
 dotnet build "$root/GrafanaPanel.sln" -v quiet -nologo
+build_seconds=$((SECONDS - build_started))
 # One test project at a time: the stack tests start the whole offline stack, and two projects
 # competing for 2 cores and one Docker engine only make both slower and flakier.
 rc=0
+durations=()
 for project in GrafanaPanel.Web.Tests GrafanaPanel.IntegrationTests GrafanaPanel.StackTests; do
   say "testing $project"
+  started=$SECONDS
   set +e
-  dotnet test "$root/tests/$project" --no-build --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$results/output.log"
+  dotnet test "$root/tests/$project" --no-build --logger "console;verbosity=normal" "$@" 2>&1 | tee "$results/$project.log"
   project_rc=${PIPESTATUS[0]}
   set -e
   ((project_rc == 0)) || rc=$project_rc
+  cat "$results/$project.log" >>"$results/output.log"
+  durations+=("$(printf '%-32s %4d:%02d  %s' "$project" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) \
+    "$(sed -nE 's/^ +(Passed|Failed|Skipped): +([0-9]+) *$/\2 \1/p' "$results/$project.log" | tr '\n' ' ' | tr 'A-Z' 'a-z')")")
 done
 
 # One plain closing line over all test projects.
@@ -53,6 +60,9 @@ while read -r kind count; do
   esac
 done < <(sed -nE 's/^ +(Passed|Failed|Skipped): +([0-9]+) *$/\1 \2/p' "$results/output.log")
 rm -rf "$results"
+# Where the time goes, so the suite's cost stays visible as it grows.
+say "time per test project (build: $((build_seconds / 60)):$(printf '%02d' $((build_seconds % 60))))"
+printf '  %s\n' "${durations[@]}" >&2
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if ((rc == 0 && passed == 0)); then
   say "no test ran"

@@ -47,6 +47,63 @@ public sealed class Browser : IAsyncDisposable
         await page.Locator("[data-test=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
     }
 
+    /// <summary>
+    /// Collects, from now on, every response of <paramref name="baseUrl"/>'s origin that answered 400 or more and
+    /// every request to it that failed (an aborted one, e.g. a long poll cut by navigation, is no failure).
+    /// </summary>
+    public static IReadOnlyCollection<string> TrackFailedRequests(IPage page, string baseUrl)
+    {
+        var origin = new Uri(baseUrl).GetLeftPart(UriPartial.Authority);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400 && response.Url.StartsWith(origin, StringComparison.Ordinal))
+            {
+                failures.Enqueue($"{response.Status} {response.Request.Method} {response.Url}");
+            }
+        };
+        page.RequestFailed += (_, request) =>
+        {
+            if (request.Url.StartsWith(origin, StringComparison.Ordinal) && request.Failure != "net::ERR_ABORTED")
+            {
+                failures.Enqueue($"{request.Failure} {request.Method} {request.Url}");
+            }
+        };
+        return failures;
+    }
+
+    /// <summary>
+    /// The page a newcomer sees works: signed in, every style sheet loaded with its rules, the Blazor circuit
+    /// live, and an interaction answered (the Backups page's Schedules tab, then its New schedule form).
+    /// Fails naming every asset of the portal's own origin that did not load.
+    /// </summary>
+    public static async Task AssertPortalWorksAsync(IPage page, string baseUrl, string email, string password)
+    {
+        var failures = TrackFailedRequests(page, baseUrl);
+
+        await page.GotoAsync($"{baseUrl}/account/login");
+        await AssertStyleSheetsLoadedAsync(page);
+        await SignInAsync(page, baseUrl, email, password);
+        Assert.True(await page.EvaluateAsync<bool>("() => typeof window.Blazor === 'object'"), "blazor.web.js did not start Blazor.");
+        await AssertStyleSheetsLoadedAsync(page);
+
+        await GotoInteractiveAsync(page, $"{baseUrl}/backups");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Schedules" }).ClickAsync();
+        await page.Locator("[data-test=schedule-new]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-test=schedule-form]")).ToBeVisibleAsync();
+
+        Assert.True(failures.Count == 0, $"The portal's page had failing requests:\n{string.Join('\n', failures)}");
+    }
+
+    private static async Task AssertStyleSheetsLoadedAsync(IPage page)
+    {
+        var sheets = await page.EvaluateAsync<string[]>(
+            "() => Array.from(document.querySelectorAll('link[rel=stylesheet]')).map(l => `${l.href} ${l.sheet ? l.sheet.cssRules.length : 0}`)");
+        Assert.NotEmpty(sheets);
+        var empty = sheets.Where(s => s.EndsWith(" 0", StringComparison.Ordinal)).ToList();
+        Assert.True(empty.Count == 0, $"Style sheets without rules (not loaded): {string.Join(", ", empty)}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Instance is not null)

@@ -1,15 +1,16 @@
 using System.Text.Json;
+using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.StackTests.Infrastructure;
 
 namespace GrafanaPanel.StackTests.OfflineStack;
 
-/// <summary>The portal built from the repository's Dockerfile (local base images) joins the offline stack.</summary>
+/// <summary>The portal built from the repository's Dockerfile (local base images) joins the offline stack and serves its page.</summary>
 [Collection(OfflineStackCollection.Name)]
 [Trait("Category", "OfflineStack")]
 public sealed class PortalOnStackTests(OfflineStackFixture stack)
 {
     [Fact]
-    public async Task The_portal_starts_in_the_stack_is_ready_and_is_scraped_by_Prometheus()
+    public async Task The_portal_starts_in_the_stack_is_ready_serves_a_working_page_and_is_scraped_by_Prometheus()
     {
         stack.EnsureStarted();
 
@@ -23,6 +24,14 @@ public sealed class PortalOnStackTests(OfflineStackFixture stack)
             var healthy = response.IsSuccessStatusCode && JsonDocument.Parse(body).RootElement.GetProperty("status").GetString() == "Healthy";
             return (healthy, $"{(int)response.StatusCode} {body}");
         }, TimeSpan.FromMinutes(2));
+
+        // The image lays out every asset its page needs: styled, the circuit live, a tab and a form answering.
+        await using (var browser = await Browser.LaunchAsync())
+        {
+            var page = await (await browser.Instance.NewContextAsync()).NewPageAsync();
+            var baseUrl = stack.Url("PANEL_PORT", "/").ToString().TrimEnd('/');
+            await Browser.AssertPortalWorksAsync(page, baseUrl, stack.TestEnvironment["PANEL_ADMIN_EMAIL"], stack.TestEnvironment["PANEL_ADMIN_PASSWORD"]);
+        }
 
         await Eventually.HoldsAsync("the grafana-panel target up in Prometheus", async () =>
         {
