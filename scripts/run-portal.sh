@@ -2,7 +2,7 @@
 # Runs the GrafanaPanel portal against the local Docker engine.
 #   ConnectionStrings__Panel set   -> uses that PostgreSQL server.
 #   ConnectionStrings__Panel unset -> a private PostgreSQL cluster in .local/postgres (created on first run).
-# Port: PANEL_PORT (default 8585). Any other setting: environment variables as in README.md.
+# Port: PANEL_PORT (default 8585). Any other setting: environment variables as in docs/configuration.md.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
