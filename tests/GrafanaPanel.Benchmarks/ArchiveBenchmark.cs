@@ -6,7 +6,7 @@ using GrafanaPanel.Web.Features.Backups.Archive;
 namespace GrafanaPanel.Benchmarks;
 
 /// <summary>
-/// A micro-benchmark of the backup archive core, without Docker: the mixed volume of DESIGN.md (incompressible
+/// A micro-benchmark of the backup archive core, without Docker: the mixed volume of docs/benchmarks.md (incompressible
 /// chunks, log text, 20,000 small JSON files; scaled with --megabytes) as a tar file, then, in one run, copying it
 /// raw, writing it with <see cref="ArchiveWriter"/> (zstd, gzip), <c>gzip -6</c> on the same tar for the size
 /// goal, and validating the zstd archive as a restore would. Prints times, throughput and sizes.

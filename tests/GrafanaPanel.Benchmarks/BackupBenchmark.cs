@@ -12,7 +12,7 @@ namespace GrafanaPanel.Benchmarks;
 
 /// <summary>
 /// Issue 5's benchmark on the real engine: the portal's <see cref="BackupRunner"/> with the real
-/// <see cref="DockerEngine"/> on the mixed volume of DESIGN.md, next to the raw archive stream
+/// <see cref="DockerEngine"/> on the mixed volume of docs/benchmarks.md, next to the raw archive stream
 /// (<c>GET /containers/{id}/archive</c>), the busybox <c>tar czf</c> recipe, <c>gzip -6</c>'s size, and a raw
 /// archive upload (<c>PUT /containers/{id}/archive</c>). Prints medians, ratios and PASS/MISS against the goals;
 /// a missed goal is a result, not an error.
@@ -168,7 +168,7 @@ public static class BackupBenchmark
             $"  ({archived.CompressedBytes:N0} vs {gzip.Bytes:N0} bytes)");
         Console.WriteLine($"goal: portal restore <= {RestoreGoal}x the raw upload:   {restoreRatio,6:F2}x  {Verdict(restoreRatio <= RestoreGoal)}" +
             $"  (ratio of medians {portalRestore.Median / rawUpload.Median:F2}x)");
-        Console.WriteLine($"reference: busybox tar czf / raw stream:        {Row.PairedRatio(busybox, rawStream),6:F2}x  (DESIGN.md: about 16x)");
+        Console.WriteLine($"reference: busybox tar czf / raw stream:        {Row.PairedRatio(busybox, rawStream),6:F2}x  (docs/benchmarks.md: about 16x expected)");
     }
 
     /// <summary>

@@ -22,11 +22,11 @@ public sealed record HelperContainerSpec(
 /// <summary>A volume of the project, as <c>GET /volumes</c> lists it.</summary>
 public sealed record VolumeRecord(string Name, IReadOnlyDictionary<string, string> Labels);
 
-/// <summary>Refused to create a helper container whose body breaks the rules in SECURITY.md.</summary>
+/// <summary>Refused to create a helper container whose body breaks the rules in docs/security.md, "Helper containers".</summary>
 public sealed class UnsafeHelperContainerException(string problem)
     : Exception($"The helper container was not created: {problem}");
 
-/// <summary>Builds and checks the body of the portal's helper containers (SECURITY.md, "Docker socket").</summary>
+/// <summary>Builds and checks the body of the portal's helper containers (docs/security.md, "Helper containers").</summary>
 internal static partial class HelperContainerBody
 {
     /// <summary>Every helper carries it; start-up recovery removes leftovers by it.</summary>

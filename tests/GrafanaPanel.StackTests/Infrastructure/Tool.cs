@@ -13,7 +13,7 @@ public static class Tool
 {
     private static readonly Dictionary<string, string> InstallHints = new()
     {
-        ["docker"] = "apt-get install docker.io, start dockerd, and install the Compose v2 plugin (see shared/DESIGN.md)",
+        ["docker"] = "apt-get install docker.io, start dockerd, and install the Compose v2 plugin (see docs/testing.md, 'Compose v2')",
         ["promtool"] = "apt-get install prometheus",
         ["amtool"] = "apt-get install prometheus-alertmanager",
         ["git"] = "apt-get install git",

@@ -91,7 +91,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
     {
         var version = await Tool.RunAsync("docker", ["compose", "version"], TimeSpan.FromSeconds(30));
         Assert.True(version.ExitCode == 0,
-            $"The Docker Compose v2 plugin is required (see shared/DESIGN.md, 'Compose v2'): {version.Output}");
+            $"The Docker Compose v2 plugin is required (see docs/testing.md, 'Compose v2'): {version.Output}");
         var info = await Tool.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], TimeSpan.FromSeconds(30));
         Assert.True(info.ExitCode == 0, $"The Docker daemon is not reachable (start dockerd): {info.Output}");
     }

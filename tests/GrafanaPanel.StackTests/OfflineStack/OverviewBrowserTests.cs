@@ -77,7 +77,7 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
         return result.StandardOutput.Trim();
     }
 
-    /// <summary>Where GRAFANAPANEL_SCREENSHOTS names a folder, keeps what the instructor saw (the README's pictures come from here).</summary>
+    /// <summary>Where GRAFANAPANEL_SCREENSHOTS names a folder, keeps what the instructor saw (the pictures in README.md and docs/ come from here).</summary>
     private static async Task SaveScreenshotAsync(IPage page, string name)
     {
         if (Environment.GetEnvironmentVariable("GRAFANAPANEL_SCREENSHOTS") is { Length: > 0 } folder)

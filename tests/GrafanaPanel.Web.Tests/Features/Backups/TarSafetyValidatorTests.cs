@@ -3,7 +3,7 @@ using GrafanaPanel.Web.Features.Backups.Archive;
 
 namespace GrafanaPanel.Web.Tests.Features.Backups;
 
-/// <summary>Every tar bad input of SECURITY.md, built programmatically, compressed, and refused with the entry named.</summary>
+/// <summary>Every bad tar input of docs/security.md ("Tar entry validation"), built programmatically, compressed, and refused with the entry named.</summary>
 public sealed class TarSafetyValidatorTests
 {
     private static readonly TarSafetyOptions Options = new() { ExpectedRoot = "data", MaxTarBytes = 64L << 20 };

@@ -105,14 +105,18 @@ public sealed class ModuleCatalogParserTests
     }
 
     [Fact]
-    public void The_example_in_the_README_is_a_valid_catalog()
+    public void The_example_in_the_modules_documentation_is_a_valid_catalog()
     {
-        var readme = System.IO.File.ReadAllText(RepositoryFiles.PathOf("README.md"));
-        var section = readme[readme.IndexOf("### Editing the module catalog", StringComparison.Ordinal)..];
-        var start = section.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        var page = System.IO.File.ReadAllText(RepositoryFiles.PathOf("docs", "modules.md"));
+        var heading = page.IndexOf("## Editing the module catalog", StringComparison.Ordinal);
+        Assert.True(heading >= 0, "docs/modules.md has no section '## Editing the module catalog'.");
+        var section = page[heading..];
+        var fence = section.IndexOf("```yaml\n", StringComparison.Ordinal);
+        Assert.True(fence >= 0, "docs/modules.md, 'Editing the module catalog', has no ```yaml example.");
+        var start = fence + "```yaml\n".Length;
         var example = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
 
-        var module = Assert.Single(ModuleCatalogParser.Parse("README.md", example).Modules);
+        var module = Assert.Single(ModuleCatalogParser.Parse("docs/modules.md", example).Modules);
 
         Assert.Equal("module-6", module.Id);
         Assert.Equal(4, module.Links.Length);

@@ -19,7 +19,7 @@ public enum ArchiveCompression
 public static class ArchiveCompressionStreams
 {
     /// <summary>
-    /// zstd level 1. Measured on the 880 MB mixed volume of DESIGN.md on a 2-core machine: level 1 costs ~1.5 s of
+    /// zstd level 1. Measured on the 880 MB mixed volume of docs/benchmarks.md on a 2-core machine: level 1 costs ~1.5 s of
     /// CPU (ZstdSharp), level 3 ~3.5 s and level 5 ~6.4 s, while the daemon needs a core of its own for ~2.5 s to
     /// stream the raw tar; only level 1 keeps the backup within 1.5x of the raw stream. Levels 2-4 were not smaller
     /// than level 1 on log text, and only level 5 and up beat gzip -6 there; level 1 came out 0.4% larger than
