@@ -52,4 +52,12 @@ export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
 # From the publish folder (the content root), which lies inside the checkout: the catalog the portal reads is the
 # repository's deploy/portal/modules.yaml, the one an instructor edits.
 cd "$publish_dir"
-dotnet GrafanaPanel.Web.dll --urls "http://0.0.0.0:$port"
+dotnet GrafanaPanel.Web.dll --urls "http://0.0.0.0:$port" &
+portal=$!
+# Ctrl-C, or a TERM to this script alone, stops the portal gracefully before the clean-up above stops PostgreSQL.
+trap 'kill -TERM "$portal" 2>/dev/null' INT TERM
+status=0
+while kill -0 "$portal" 2>/dev/null; do
+  wait "$portal" && status=0 || status=$?
+done
+exit "$status"
