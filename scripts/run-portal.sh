@@ -57,6 +57,8 @@ portal=$!
 # Ctrl-C, or a TERM to this script alone, stops the portal gracefully before the clean-up above stops PostgreSQL.
 trap 'kill -TERM "$portal" 2>/dev/null' INT TERM
 status=0
+wait "$portal" || status=$?
+# A trapped signal ends `wait` early: wait again until the portal has finished shutting down.
 while kill -0 "$portal" 2>/dev/null; do
   wait "$portal" && status=0 || status=$?
 done
