@@ -82,8 +82,21 @@ public sealed class FakeDockerEngine : IDockerEngine
     public Task<ContainerStats> GetStatsAsync(string id, CancellationToken ct) =>
         Task.FromResult(new ContainerStats(12.5, 64 * 1024 * 1024, 512 * 1024 * 1024));
 
+    /// <summary>Lines a follow (tail 0) of a container receives as the test writes them; without one, a follow ends at once.</summary>
+    public Dictionary<string, System.Threading.Channels.Channel<LogLine>> LiveLogs { get; } = [];
+
     public async IAsyncEnumerable<LogLine> ReadLogsAsync(string id, int tail, bool follow, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        if (follow && LiveLogs.TryGetValue(id, out var live))
+        {
+            await foreach (var line in live.Reader.ReadAllAsync(ct))
+            {
+                yield return line;
+            }
+
+            yield break;
+        }
+
         foreach (var line in Logs.GetValueOrDefault(id, []).TakeLast(tail))
         {
             await Task.Yield();
