@@ -107,7 +107,7 @@ public static class AccountsExtensions
             };
         });
 
-        services.AddSingleton<SetupToken>();
+        services.AddScoped<SetupLinks>();
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<RoleGate>();
         services.AddScoped<UserAdministration>();
