@@ -108,6 +108,7 @@ public static class AccountsExtensions
         });
 
         services.AddScoped<SetupLinks>();
+        services.AddScoped<ISetupLinkCheck>(sp => sp.GetRequiredService<SetupLinks>());
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<RoleGate>();
         services.AddScoped<UserAdministration>();

@@ -57,6 +57,12 @@ public enum SetupLinkState
     AdminExists,
 }
 
+/// <summary>What the setup page asks of a link (a seam for component tests).</summary>
+public interface ISetupLinkCheck
+{
+    Task<SetupLinkState> CheckAsync(string? token, CancellationToken ct);
+}
+
 /// <summary>Thrown when a setup link is asked for while an Admin exists; the message says what to do instead.</summary>
 public sealed class AdminExistsException(string message) : Exception(message);
 
@@ -65,7 +71,7 @@ public sealed class AdminExistsException(string message) : Exception(message);
 /// database. Issuing and redeeming hold one PostgreSQL advisory lock, so two requests (or two processes) never create
 /// two first Admins or redeem one link twice.
 /// </summary>
-public sealed class SetupLinks(PanelDbContext db, TimeProvider time)
+public sealed class SetupLinks(PanelDbContext db, TimeProvider time) : ISetupLinkCheck
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(30);
 
