@@ -92,6 +92,11 @@ public static class HostCommands
         await error.WriteLineAsync(
             $"Open this link within {SetupLinks.Lifetime.TotalMinutes:0} minutes to create the first Admin; it works once, " +
             "and a newer link replaces it. Do not paste it where others can read it.");
+        if (string.IsNullOrWhiteSpace(configuration["Panel:PublicUrl"]))
+        {
+            await error.WriteLineAsync("Panel__PublicUrl is not set: if the portal is reached under another address, use that address with the same path.");
+        }
+
         await output.WriteLineAsync($"{AdminBootstrapper.PublicBaseUrl(configuration)}{SetupLinks.SetupPath}?token={token}");
         return 0;
     }
