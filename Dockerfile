@@ -23,10 +23,13 @@ COPY --from=build /app .
 # The default module catalog, so the image works on its own; compose mounts deploy/portal over this directory.
 COPY deploy/portal/modules.yaml /etc/grafana-panel/modules.yaml
 # The backups volume is mounted here; it must belong to the app user or the first backup fails.
-RUN mkdir -p /backups && chown ${APP_UID}:${APP_UID} /backups
+# So is the keys volume (the certificate that encrypts the data-protection keys in the database).
+RUN mkdir -p /backups /var/lib/grafana-panel/keys && chown ${APP_UID}:${APP_UID} /backups /var/lib/grafana-panel/keys \
+    && chmod 700 /var/lib/grafana-panel/keys
 ENV ASPNETCORE_HTTP_PORTS=8585 \
     DOTNET_RUNNING_IN_CONTAINER=true \
     Backups__Directory=/backups \
+    DataProtection__CertificateDirectory=/var/lib/grafana-panel/keys \
     Modules__CatalogPath=/etc/grafana-panel/modules.yaml
 EXPOSE 8585
 USER ${APP_UID}

@@ -3,6 +3,7 @@
 #   ConnectionStrings__Panel set   -> uses that PostgreSQL server.
 #   ConnectionStrings__Panel unset -> a private PostgreSQL cluster in .local/postgres (created on first run).
 # Port: PANEL_PORT (default 8585). Any other setting: environment variables as in docs/configuration.md.
+# Host commands: scripts/run-portal.sh setup-link (first-Admin link) | scripts/run-portal.sh unlock-admin EMAIL.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -10,6 +11,35 @@ source "$root/scripts/lib/common.sh"
 
 port=${PANEL_PORT:-8585}
 command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet not found on PATH)"
+
+# Host commands on the portal's database: `setup-link` prints a one-time link (30 minutes) for the first Admin,
+# `unlock-admin EMAIL` lifts an Admin's lockout. Same database as the run below (.local/postgres unless
+# ConnectionStrings__Panel is set); the cluster is started for the command when the portal is not running.
+if [[ ${1:-} == setup-link || ${1:-} == unlock-admin ]]; then
+  cmd_started_pg=""
+  if [[ -z ${ConnectionStrings__Panel:-} ]]; then
+    pg_dir=$root/.local/postgres
+    pw_file=$root/.local/postgres.password
+    [[ -f $pg_dir/data/PG_VERSION && -s $pw_file ]] || die "no local database yet in .local/postgres: start the portal once with scripts/run-portal.sh"
+    ensure_postgres_binaries
+    pw=$(cat "$pw_file")
+    if ! as_pg_owner "$(pg_bin_dir)/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
+      start_pg_cluster "$pg_dir" "${PANEL_LOCAL_PG_PORT:-55432}" "$pw"
+      cmd_started_pg=$pg_dir
+    fi
+    export ConnectionStrings__Panel="Host=127.0.0.1;Port=${PANEL_LOCAL_PG_PORT:-55432};Database=panel;Username=postgres;Password=$pw"
+  fi
+  export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
+  export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
+  rc=0
+  if [[ -f $root/.local/publish/GrafanaPanel.Web.dll ]]; then
+    (cd "$root/.local/publish" && dotnet GrafanaPanel.Web.dll "$@") || rc=$?
+  else
+    dotnet run --project "$root/src/GrafanaPanel.Web" -c Release --no-launch-profile -- "$@" || rc=$?
+  fi
+  [[ -n $cmd_started_pg ]] && stop_pg_cluster "$cmd_started_pg"
+  exit "$rc"
+fi
 
 started_pg=""
 if [[ -z ${ConnectionStrings__Panel:-} ]]; then
@@ -45,7 +75,7 @@ say "GrafanaPanel: open http://localhost:$port"
 if [[ -n ${Panel__Admin__Email:-} ]]; then
   say "sign in as $Panel__Admin__Email with Panel__Admin__Password"
 else
-  say "first run: the log below prints a one-time setup link to create the first Admin (or set Panel__Admin__Email / Panel__Admin__Password)"
+  say "first run: create the first Admin with a one-time link from \`scripts/run-portal.sh setup-link\` in another terminal (or set Panel__Admin__Email / Panel__Admin__Password)"
 fi
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}

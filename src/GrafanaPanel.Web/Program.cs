@@ -5,6 +5,12 @@ if (await HealthProbeCommand.TryRunAsync(args))
     return;
 }
 
+// setup-link, unlock-admin: the host's commands, on the portal's database, before any web host exists.
+if (await HostCommands.TryRunAsync(args))
+{
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 // Logging: Serilog from configuration only.

@@ -94,7 +94,21 @@ public sealed class DatabaseInitializer(
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanelDbContext>();
         await MigrateAsync(db, ct);
+        await RemoveUnencryptedKeysAsync(db, ct);
         await scope.ServiceProvider.GetRequiredService<AdminBootstrapper>().EnsureRolesAndFirstAdminAsync(ct);
+    }
+
+    /// <summary>
+    /// Data-protection keys written before keys were encrypted are deleted, so no plaintext key stays in use (the key
+    /// ring would use one for up to 90 days). Nothing stored depends on them: users sign in once more.
+    /// </summary>
+    private async Task RemoveUnencryptedKeysAsync(PanelDbContext db, CancellationToken ct)
+    {
+        var removed = await db.DataProtectionKeys.Where(k => k.Xml == null || !k.Xml.Contains("<encryptedSecret")).ExecuteDeleteAsync(ct);
+        if (removed > 0)
+        {
+            logger.LogWarning("Removed {Count} data-protection key(s) stored unencrypted; users who were signed in sign in again", removed);
+        }
     }
 
     /// <summary>

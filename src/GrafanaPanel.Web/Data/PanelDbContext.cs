@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Modules;
@@ -13,6 +14,8 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
     : IdentityDbContext<PanelUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
+    public DbSet<SetupLinkToken> SetupLinkTokens => Set<SetupLinkToken>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 

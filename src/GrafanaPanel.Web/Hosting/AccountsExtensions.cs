@@ -85,8 +85,8 @@ public static class AccountsExtensions
             .AddPolicy(PanelPolicies.Admin, p => p.RequireRole(PanelRoles.Admin))
             .AddPolicy(PanelPolicies.Instructor, p => p.RequireRole(PanelRoles.Admin, PanelRoles.Instructor));
 
-        // Keys live in the panel database, so a restart or a second instance keeps users signed in.
-        services.AddDataProtection().SetApplicationName("GrafanaPanel").PersistKeysToDbContext<PanelDbContext>();
+        // Keys live in the panel database, encrypted with a certificate kept in the portal's own volume.
+        builder.AddPanelDataProtection();
 
         services.AddRateLimiter(options =>
         {
@@ -107,7 +107,8 @@ public static class AccountsExtensions
             };
         });
 
-        services.AddSingleton<SetupToken>();
+        services.AddScoped<SetupLinks>();
+        services.AddScoped<ISetupLinkCheck>(sp => sp.GetRequiredService<SetupLinks>());
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<RoleGate>();
         services.AddScoped<UserAdministration>();

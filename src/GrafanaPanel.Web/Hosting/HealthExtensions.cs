@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Docker;
@@ -35,16 +37,30 @@ public static class HealthExtensions
         var metrics = app.MapMetrics("/metrics").AllowAnonymous();
         if (!string.IsNullOrEmpty(token))
         {
+            var expected = Encoding.UTF8.GetBytes($"Bearer {token}");
             metrics.AddEndpointFilter(async (context, next) =>
-                context.HttpContext.Request.Headers.Authorization == $"Bearer {token}"
+                BearerMatches(context.HttpContext.Request.Headers.Authorization, expected)
                     ? await next(context)
                     : Results.Unauthorized());
         }
     }
 
+    /// <summary>Compares in constant time (for equal lengths), so the response time does not leak the token's prefix.</summary>
+    public static bool BearerMatches(string? authorization, byte[] expected) =>
+        authorization is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(authorization), expected);
+
+    /// <summary>
+    /// Anyone (a load balancer, Docker) gets the overall status; the checks' messages (database host and port, engine
+    /// endpoint and version, errors) only go to a signed-in user.
+    /// </summary>
     private static Task WriteJsonAsync(HttpContext http, HealthReport report)
     {
         http.Response.ContentType = "application/json";
+        if (http.User.Identity?.IsAuthenticated != true)
+        {
+            return http.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString() }, JsonSerializerOptions.Web));
+        }
+
         var body = new
         {
             status = report.Status.ToString(),

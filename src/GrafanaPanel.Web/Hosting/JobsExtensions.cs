@@ -38,15 +38,33 @@ public static class JobsExtensions
         {
             DashboardTitle = "GrafanaPanel jobs",
             AppPath = "/",
-            Authorization = [new AdminDashboardFilter()],
-            IsReadOnlyFunc = context => !context.GetHttpContext().User.IsInRole(PanelRoles.Admin),
+            Authorization = [],
+            AsyncAuthorization = [new AdminDashboardFilter()],
+            // Read-only for everyone: a requeue or retry from the dashboard would run a restore or reset as the job's
+            // original requester, with no audit entry for whoever clicked. Restores and resets start from their pages.
+            IsReadOnlyFunc = _ => true,
         }).RequireAuthorization(PanelPolicies.Admin);
     }
 
-    /// <summary>Defence in depth behind the endpoint's policy: Hangfire's default lets any local request in.</summary>
-    private sealed class AdminDashboardFilter : IDashboardAuthorizationFilter
+    /// <summary>
+    /// Defence in depth behind the endpoint's policy (Hangfire's default lets any local request in), and the role is
+    /// read from the database on every request: the cookie's role claim may be up to a minute old.
+    /// </summary>
+    private sealed class AdminDashboardFilter : IDashboardAsyncAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(PanelRoles.Admin);
+        public async Task<bool> AuthorizeAsync(DashboardContext context)
+        {
+            var http = context.GetHttpContext();
+            try
+            {
+                await http.RequestServices.GetRequiredService<RoleGate>().RequireAsync(http.User, PanelRoles.Admin, http.RequestAborted);
+                return true;
+            }
+            catch (PanelAccessDeniedException)
+            {
+                return false;
+            }
+        }
     }
 }
 

@@ -45,20 +45,25 @@ public sealed class SignInTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_account_locks_after_the_configured_number_of_failures()
+    public async Task The_account_locks_after_the_configured_number_of_failures_with_the_same_message_as_a_wrong_password()
     {
         await _app.WaitUntilDatabaseReadyAsync();
         using var client = _app.CreateAnonymousClient();
-        for (var i = 0; i < 3; i++)
+        var wrong = await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, "wrong-password-0");
+        for (var i = 1; i < 3; i++)
         {
             await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, "wrong-password-" + i);
         }
 
-        // Even the right password is refused now, with the lockout message.
-        var response = await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
+        // Even the right password is refused now, and the answer does not tell a locked account from a wrong password.
+        var locked = await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
 
-        Assert.Contains("locked", Uri.UnescapeDataString(response.Headers.Location!.OriginalString));
+        Assert.Equal(wrong.Headers.Location, locked.Headers.Location);
+        Assert.Contains(SignInEndpoints.FailedSignInMessage, Uri.UnescapeDataString(locked.Headers.Location!.OriginalString));
         Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync("/")).StatusCode);
+        using var scope = _app.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PanelUser>>();
+        Assert.True(await users.IsLockedOutAsync((await users.FindByEmailAsync(PanelAppFactory.AdminEmail))!));
     }
 
     [Theory]

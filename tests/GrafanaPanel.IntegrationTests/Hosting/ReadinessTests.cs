@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace GrafanaPanel.IntegrationTests.Hosting;
@@ -8,15 +10,20 @@ namespace GrafanaPanel.IntegrationTests.Hosting;
 public sealed class ReadinessTests
 {
     [Fact]
-    public async Task Readyz_is_healthy_with_the_real_database_and_docker_engine()
+    public async Task Readyz_is_healthy_with_the_real_database_and_docker_engine_and_shows_details_only_when_signed_in()
     {
         await using var app = new PanelAppFactory();
         await app.InitializeAsync();
         try
         {
             await app.WaitUntilDatabaseReadyAsync();
-            using var client = app.CreateAnonymousClient();
+            using var anonymous = app.CreateAnonymousClient();
+            var (anonymousStatus, anonymousBody) = await ReadyzAsync(anonymous);
+            Assert.Equal(HttpStatusCode.OK, anonymousStatus);
+            Assert.Equal("Healthy", anonymousBody.GetProperty("status").GetString());
+            Assert.False(anonymousBody.TryGetProperty("checks", out _));
 
+            using var client = await app.CreateSignedInClientAsync(PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
             var (status, body) = await ReadyzAsync(client);
 
             Assert.Equal(HttpStatusCode.OK, status);
@@ -38,7 +45,11 @@ public sealed class ReadinessTests
         try
         {
             await app.WaitUntilDatabaseReadyAsync();
-            using var client = app.CreateAnonymousClient();
+            using var anonymous = app.CreateAnonymousClient();
+            var anonymousResponse = await anonymous.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, anonymousResponse.StatusCode);
+            Assert.Equal("{\"status\":\"Unhealthy\"}", await anonymousResponse.Content.ReadAsStringAsync());
+            using var client = await app.CreateSignedInClientAsync(PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
 
             var (status, body) = await ReadyzAsync(client);
 
@@ -55,18 +66,21 @@ public sealed class ReadinessTests
     }
 
     [Fact]
-    public async Task Readyz_names_host_port_and_database_when_postgres_is_unreachable_and_liveness_stays_up()
+    public async Task When_postgres_is_unreachable_readyz_says_unhealthy_the_check_names_host_port_and_database_and_liveness_stays_up()
     {
         // Port 1 on loopback: nothing listens there, so every attempt fails fast.
         await using var app = new UnreachableDatabaseFactory();
         using var client = app.CreateClient(new() { AllowAutoRedirect = false });
 
-        var (status, body) = await ReadyzAsync(client);
+        var response = await client.GetAsync("/readyz");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        var database = body.GetProperty("checks").GetProperty("database");
-        Assert.Equal("Unhealthy", database.GetProperty("status").GetString());
-        var message = database.GetProperty("message").GetString()!;
+        // Anonymous: the status only, no host, port or error text.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("{\"status\":\"Unhealthy\"}", await response.Content.ReadAsStringAsync());
+        // What a signed-in user sees (signing in needs the database, so the check is asked directly).
+        var report = await app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var message = report.Entries["database"].Description!;
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["database"].Status);
         Assert.Contains("host 127.0.0.1", message);
         Assert.Contains("port 1", message);
         Assert.Contains("database nowhere", message);
@@ -104,7 +118,7 @@ public sealed class ReadinessTests
             var (status, body) = await ReadyzAsync(client);
 
             Assert.Equal(HttpStatusCode.OK, status);
-            Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+            Assert.Equal("Healthy", body.GetProperty("status").GetString());
             Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{name}'"));
         }
         finally
@@ -131,11 +145,12 @@ public sealed class ReadinessTests
         {
             using var client = app.CreateAnonymousClient();
 
-            var (status, body) = await ReadyzAsync(client);
+            var (status, _) = await ReadyzAsync(client);
             var login = await client.GetStringAsync("/account/login");
+            var report = await app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-            var message = body.GetProperty("checks").GetProperty("database").GetProperty("message").GetString()!;
+            var message = report.Entries["database"].Description!;
             Assert.Contains($"\"{name}\" does not exist", message);
             Assert.Contains($"CREATE DATABASE \"{name}\" OWNER \"{role}\"", message);
             Assert.Contains("database-unreachable", login);

@@ -75,6 +75,13 @@ public sealed class RestartAndMetricsTests
             using var wrong = new HttpRequestMessage(HttpMethod.Get, "/metrics");
             wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(wrong)).StatusCode);
+            foreach (var guess in new[] { "scrape-secret-2", "scrape-secret-", "scrape-secret-1x", "SCRAPE-SECRET-1" })
+            {
+                using var close = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+                close.Headers.Authorization = new AuthenticationHeaderValue("Bearer", guess);
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(close)).StatusCode);
+            }
+
             using var right = new HttpRequestMessage(HttpMethod.Get, "/metrics");
             right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "scrape-secret-1");
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(right)).StatusCode);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
 
 namespace GrafanaPanel.IntegrationTests.Infrastructure;
 
@@ -27,6 +28,12 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     };
 
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>Every event this portal logged; scanned for secrets when the factory is disposed.</summary>
+    public LogCapture Log { get; } = new();
+
+    /// <summary>Secrets besides the settings' passwords and tokens that this portal must never log (a test adds its own).</summary>
+    public List<string> KnownSecrets { get; } = [];
 
     /// <summary>
     /// Run on this existing database (a test's own, e.g. to start a second instance after the first stopped)
@@ -63,6 +70,7 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // Hosted from the test's bin folder, the app finds its style sheets and scripts through the build manifest.
         builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Panel", ConnectionString);
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Log));
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
@@ -129,5 +137,7 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             await TestPostgres.DropDatabaseAsync(ConnectionString);
         }
+
+        SecretScan.AssertNone(Log.Lines, SecretScan.SecretsOf(ConnectionString, _settings).Concat(KnownSecrets), "The portal");
     }
 }

@@ -14,6 +14,7 @@ public sealed class PortalProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
+    private readonly List<string> _secrets = [];
 
     private PortalProcess(Process process, string address)
     {
@@ -52,6 +53,7 @@ public sealed class PortalProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
         var portal = new PortalProcess(process, $"http://127.0.0.1:{port}");
+        portal._secrets.AddRange(SecretScan.SecretsOf(connectionString, start.Environment));
         process.OutputDataReceived += (_, e) => portal.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => portal.Keep(e.Data);
         process.BeginOutputReadLine();
@@ -80,6 +82,21 @@ public sealed class PortalProcess : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Everything the process wrote to standard output and error so far.</summary>
+    public IReadOnlyList<string> AllOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
+
+    /// <summary>Secrets besides its settings' passwords and tokens that this portal must never write (a test adds its own).</summary>
+    public List<string> KnownSecrets => _secrets;
 
     /// <summary>Signs in as the bootstrapped Admin and waits until <c>/api/stack</c> lists <paramref name="count"/> services.</summary>
     public async Task WaitForServicesAsync(int count)
@@ -111,10 +128,12 @@ public sealed class PortalProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Stops the process and fails when anything it wrote holds one of its secrets.</summary>
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
         _process.Dispose();
+        SecretScan.AssertNone(AllOutput, _secrets, "The portal process");
     }
 
     private void Keep(string? line)

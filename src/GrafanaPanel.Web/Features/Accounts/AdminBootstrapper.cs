@@ -7,14 +7,13 @@ namespace GrafanaPanel.Web.Features.Accounts;
 
 /// <summary>
 /// Creates the roles and, while no user exists, the first Admin: from <c>Panel__Admin__*</c> when set,
-/// otherwise through a one-time setup link written to the log. There is never a default password.
+/// otherwise through a one-time setup link that only someone on the host can get (the <c>setup-link</c> command): the
+/// log says how to get it and never holds a link. There is never a default password.
 /// </summary>
 public sealed class AdminBootstrapper(
     UserManager<PanelUser> users,
     RoleManager<IdentityRole> roles,
     IOptions<AdminOptions> adminOptions,
-    SetupToken setupToken,
-    IConfiguration configuration,
     ILogger<AdminBootstrapper> logger)
 {
     public async Task EnsureRolesAndFirstAdminAsync(CancellationToken ct)
@@ -44,14 +43,11 @@ public sealed class AdminBootstrapper(
 
             logger.LogError(
                 "The first Admin was not created from Panel__Admin__Email/Panel__Admin__Password: {Problems} " +
-                "Set a stronger password and restart, or use the setup link below.",
+                "Set a stronger password and restart, or create the first Admin with a setup link (see the next message).",
                 Describe(result));
         }
 
-        var token = setupToken.Issue();
-        logger.LogWarning(
-            "No Admin exists yet. Open {SetupUrl} to create the first Admin; the link works once.",
-            $"{PublicBaseUrl()}/account/setup?token={token}");
+        logger.LogWarning("No Admin exists yet. To create the first Admin, on the host {HowToGetALink}", SetupLinks.HowToGetALink);
     }
 
     /// <summary>Creates an Admin while no user exists; refuses weak passwords with Identity's messages.</summary>
@@ -75,7 +71,8 @@ public sealed class AdminBootstrapper(
     public static string Describe(IdentityResult result) =>
         string.Join(" ", result.Errors.Select(e => e.Description));
 
-    private string PublicBaseUrl()
+    /// <summary>The portal's address for links printed on the host: <c>Panel__PublicUrl</c>, else the first listening URL.</summary>
+    public static string PublicBaseUrl(IConfiguration configuration)
     {
         var configured = configuration["Panel:PublicUrl"];
         if (!string.IsNullOrWhiteSpace(configured))
@@ -83,7 +80,9 @@ public sealed class AdminBootstrapper(
             return configured.TrimEnd('/');
         }
 
-        var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "http://localhost:8585";
+        var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"]
+            ?? (configuration["ASPNETCORE_HTTP_PORTS"] is { Length: > 0 } ports ? $"http://localhost:{ports.Split(';')[0]}" : null)
+            ?? "http://localhost:8585";
         return urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0].Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://0.0.0.0", "://localhost").TrimEnd('/');
     }
 }

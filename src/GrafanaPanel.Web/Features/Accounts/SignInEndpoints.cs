@@ -24,7 +24,7 @@ public sealed class SignInForm
 /// <summary>What the first-Admin setup form posts.</summary>
 public sealed class SetupForm
 {
-    [Required(ErrorMessage = "The setup token is missing: open the link from the portal's log.")]
+    [Required(ErrorMessage = "The setup token is missing: open the link that the setup-link command printed on the host.")]
     public string? Token { get; set; }
 
     [Required(ErrorMessage = "Enter the Admin's e-mail address.")]
@@ -51,6 +51,10 @@ public static class FormValidation
 
 public static class SignInEndpoints
 {
+    public const string FailedSignInMessage =
+        "Wrong e-mail or password, or the account is locked after too many failed attempts. " +
+        "Try again in a few minutes, or ask an Admin to check your account.";
+
     public static async Task<IResult> SignInAsync(
         [FromForm] SignInForm form,
         [FromServices] SignInManager<PanelUser> signIn,
@@ -71,45 +75,47 @@ public static class SignInEndpoints
             return Results.LocalRedirect(returnUrl);
         }
 
+        // One message for a wrong password and a locked account, so the form does not tell which accounts exist or are locked.
         if (result.IsLockedOut)
         {
             log.LogWarning("Sign-in refused for {Email}: account locked", form.Email);
-            return BackToLogin("This account is locked after too many failed attempts. Try again later or ask an Admin to unlock it.", form.Email, returnUrl);
+        }
+        else
+        {
+            log.LogWarning("Sign-in failed for {Email}", form.Email);
         }
 
-        log.LogWarning("Sign-in failed for {Email}", form.Email);
-        return BackToLogin("Wrong e-mail or password.", form.Email, returnUrl);
+        return BackToLogin(FailedSignInMessage, form.Email, returnUrl);
     }
 
     public static async Task<IResult> SetupAsync(
         [FromForm] SetupForm form,
-        [FromServices] SetupToken setupToken,
+        [FromServices] SetupLinks setupLinks,
         [FromServices] AdminBootstrapper bootstrapper,
         [FromServices] UserManager<PanelUser> users,
-        [FromServices] SignInManager<PanelUser> signIn)
+        [FromServices] SignInManager<PanelUser> signIn,
+        CancellationToken ct)
     {
-        // One setup at a time, so two racing requests cannot both create an Admin.
-        using var held = await setupToken.HoldAsync();
-        if (!setupToken.Matches(form.Token) || await users.Users.AnyAsync())
-        {
-            return Results.Redirect($"/account/setup?error={Uri.EscapeDataString("This setup link is not valid any more. Sign in, or restart the portal for a new link if no Admin exists.")}");
-        }
-
         var errors = FormValidation.Validate(form);
-        if (errors.Count == 0)
+        var (state, created) = await setupLinks.RedeemAsync(
+            form.Token,
+            () => errors.Count > 0
+                ? Task.FromResult(IdentityResult.Failed(new IdentityError { Code = "Form", Description = errors[0] }))
+                : bootstrapper.CreateAdminAsync(form.Email!, form.Password!),
+            ct);
+        if (state != SetupLinkState.Valid)
         {
-            var created = await bootstrapper.CreateAdminAsync(form.Email!, form.Password!);
-            if (created.Succeeded && setupToken.TryConsume(form.Token))
-            {
-                var user = await users.FindByEmailAsync(form.Email!);
-                await signIn.SignInAsync(user!, isPersistent: false);
-                return Results.LocalRedirect("/");
-            }
-
-            errors = [AdminBootstrapper.Describe(created)];
+            return Results.Redirect($"{SetupLinks.SetupPath}?state={state}");
         }
 
-        return Results.Redirect($"/account/setup?token={Uri.EscapeDataString(form.Token ?? "")}&email={Uri.EscapeDataString(form.Email ?? "")}&error={Uri.EscapeDataString(errors[0])}");
+        if (created!.Succeeded)
+        {
+            var user = await users.FindByEmailAsync(form.Email!);
+            await signIn.SignInAsync(user!, isPersistent: false);
+            return Results.LocalRedirect("/");
+        }
+
+        return Results.Redirect($"{SetupLinks.SetupPath}?token={Uri.EscapeDataString(form.Token ?? "")}&email={Uri.EscapeDataString(form.Email ?? "")}&error={Uri.EscapeDataString(AdminBootstrapper.Describe(created))}");
     }
 
     public static async Task<IResult> SignOutAsync([FromServices] SignInManager<PanelUser> signIn)

@@ -11,6 +11,7 @@ public static class AuditActions
     public const string UserLock = "user.lock";
     public const string UserUnlock = "user.unlock";
     public const string UserResetPassword = "user.reset-password";
+    public const string SetupLinkIssue = "setup-link.issue";
     public const string ModuleNotesEdit = "module.notes-edit";
     public const string PreClassCheck = "module.pre-class-check";
     public const string LearnerCreate = "learner.create";
