@@ -81,6 +81,11 @@ public sealed class RunCommandTests : IAsyncLifetime
 
             var exitCode = await portal.StopAsync();
             Assert.True(exitCode is 0 or 143, $"{RunCommand} exited with {exitCode} after SIGTERM:\n{portal.Output}");
+
+            // Nothing the command printed holds the Admin's password or the private database's.
+            var databasePassword = File.ReadAllText(Path.Combine(_clone.FullName, ".local", "postgres.password")).Trim();
+            var leaks = SecretScan.Find(portal.Output.Split('\n'), [AdminPassword, databasePassword]);
+            Assert.True(leaks.Count == 0, string.Join('\n', leaks));
         }
 
         // The script's own clean-up stopped the private PostgreSQL cluster it started.
