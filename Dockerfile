@@ -23,8 +23,10 @@ COPY --from=build /app .
 # The default module catalog, so the image works on its own; compose mounts deploy/portal over this directory.
 COPY deploy/portal/modules.yaml /etc/grafana-panel/modules.yaml
 # The backups volume is mounted here; it must belong to the app user or the first backup fails.
-RUN mkdir -p /backups && chown ${APP_UID}:${APP_UID} /backups
+# /var/lib/grafana-panel holds the portal's own state (the self-signed HTTPS certificate); mount a volume there.
+RUN mkdir -p /backups /var/lib/grafana-panel && chown ${APP_UID}:${APP_UID} /backups /var/lib/grafana-panel
 ENV ASPNETCORE_HTTP_PORTS=8585 \
+    Panel__Https__CertificateDirectory=/var/lib/grafana-panel/https \
     DOTNET_RUNNING_IN_CONTAINER=true \
     Backups__Directory=/backups \
     Modules__CatalogPath=/etc/grafana-panel/modules.yaml
