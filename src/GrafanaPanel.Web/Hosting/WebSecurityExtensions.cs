@@ -62,7 +62,7 @@ public static class WebSecurityExtensions
     public static void UsePanelForwardedHeadersAndHttps(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<WebSecuritySettings>();
-        var logger = app.Services.GetRequiredService<ILogger<SelfSignedCertificate>>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebSecuritySettings));
         if (settings.TrustsProxies)
         {
             app.UseForwardedHeaders();
