@@ -84,6 +84,37 @@ public sealed class HttpsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_certificate_from_kestrels_settings_is_served_and_nothing_is_generated()
+    {
+        var file = Path.Combine(Path.GetDirectoryName(_directory)!, "own.pfx");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=panel.lab.example", key, HashAlgorithmName.SHA256);
+            using var own = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            await File.WriteAllBytesAsync(file, own.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, "pfx-Password-1"));
+        }
+
+        var expected = Fingerprint(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(file, "pfx-Password-1").RawData);
+        await using var portal = await PortalProcess.StartAsync(_database, new Dictionary<string, string>
+        {
+            ["Kestrel:Certificates:Default:Path"] = file,
+            ["Kestrel:Certificates:Default:Password"] = "pfx-Password-1",
+            ["Panel:Https:CertificateDirectory"] = _directory,
+            ["Serilog:MinimumLevel:Override:GrafanaPanel.Web.Features.WebSecurity"] = "Information",
+        }, https: true);
+        var (client, served) = Client(portal.Address);
+        using (client)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/account/login")).StatusCode);
+        }
+
+        Assert.Equal(expected, Fingerprint(served()));
+        Assert.False(Directory.Exists(_directory), "a self-signed certificate was generated beside the configured one");
+        Assert.Contains($"HTTPS with the certificate from Kestrel's settings ({file})", portal.Output);
+        Assert.DoesNotContain("pfx-Password-1", portal.Output);
+    }
+
+    [Fact]
     public async Task Https_without_a_certificate_or_a_directory_for_one_stops_the_start_with_what_to_set()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => PortalProcess.StartAsync(_database, new Dictionary<string, string>(), https: true));
