@@ -67,6 +67,9 @@ public sealed class HttpsTests : IAsyncLifetime
 
             var file = Path.Combine(_directory, SelfSignedCertificate.FileName);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+
+            // The container's health check works on an https-only portal too (it probes itself on loopback).
+            Assert.Equal(0, await HealthProbeAsync($"{portal.Address}/healthz"));
         }
 
         await using (var restarted = await PortalProcess.StartAsync(_database, settings, https: true))
@@ -121,6 +124,20 @@ public sealed class HttpsTests : IAsyncLifetime
 
         Assert.Contains("Kestrel__Certificates__Default__Path", error.Message);
         Assert.Contains("Panel__Https__CertificateDirectory", error.Message);
+    }
+
+    /// <summary><c>dotnet GrafanaPanel.Web.dll --healthcheck URL</c>, as the image's HEALTHCHECK runs it; its exit code.</summary>
+    private static async Task<int> HealthProbeAsync(string url)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GrafanaPanel.Web.dll"));
+        start.ArgumentList.Add("--healthcheck");
+        start.ArgumentList.Add(url);
+        using var probe = System.Diagnostics.Process.Start(start)!;
+        var error = await probe.StandardError.ReadToEndAsync();
+        await probe.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(probe.ExitCode == 0, error);
+        return probe.ExitCode;
     }
 
     /// <summary>A client that accepts the self-signed certificate and remembers the one the server showed.</summary>
