@@ -22,6 +22,7 @@ public sealed class CrossOriginTests : IAsyncLifetime
     private static readonly HashSet<string> BlazorCircuitRoutes = ["/_blazor", "/_blazor/negotiate", "/_blazor/disconnect/"];
 
     private readonly PanelAppFactory _app = new() { RealPort = true };
+    private readonly CookieContainer _cookies = new();
 
     private string Portal => $"http://localhost:{new Uri(_app.ServerAddress).Port}";
 
@@ -165,12 +166,9 @@ public sealed class CrossOriginTests : IAsyncLifetime
     [Fact]
     public async Task A_websocket_to_blazors_hub_from_another_origin_is_refused()
     {
+        // Signed in: the handshake carries the sign-in cookie, as the browser would send it from Grafana's page.
         using var admin = await SignedInAsync();
-        var cookies = new CookieContainer();
-        foreach (var cookie in _cookies.GetAllCookies().Cast<Cookie>())
-        {
-            cookies.Add(cookie);
-        }
+        var cookies = _cookies;
 
         using var socket = new ClientWebSocket();
         socket.Options.Cookies = cookies;
@@ -188,8 +186,6 @@ public sealed class CrossOriginTests : IAsyncLifetime
         await Assert.ThrowsAsync<WebSocketException>(() => own.ConnectAsync(new Uri($"ws://localhost:{new Uri(Portal).Port}/_blazor?id=x"), CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, own.HttpStatusCode);
     }
-
-    private readonly CookieContainer _cookies = new();
 
     private HttpClient Client() =>
         new(new HttpClientHandler { CookieContainer = _cookies, AllowAutoRedirect = false, UseProxy = false }) { BaseAddress = new Uri(Portal) };
