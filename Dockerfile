@@ -23,10 +23,13 @@ COPY --from=build /app .
 # The default module catalog, so the image works on its own; compose mounts deploy/portal over this directory.
 COPY deploy/portal/modules.yaml /etc/grafana-panel/modules.yaml
 # The backups volume is mounted here; it must belong to the app user or the first backup fails.
-# So is the keys volume (the certificate that encrypts the data-protection keys in the database).
-RUN mkdir -p /backups /var/lib/grafana-panel/keys && chown ${APP_UID}:${APP_UID} /backups /var/lib/grafana-panel/keys \
-    && chmod 700 /var/lib/grafana-panel/keys
+# /var/lib/grafana-panel is the portal's own state (compose mounts the panel_state volume there): keys/ holds the
+# certificate that encrypts the data-protection keys in the database, https/ the self-signed HTTPS certificate.
+RUN mkdir -p /backups /var/lib/grafana-panel/keys /var/lib/grafana-panel/https \
+    && chown -R ${APP_UID}:${APP_UID} /backups /var/lib/grafana-panel \
+    && chmod 700 /var/lib/grafana-panel/keys /var/lib/grafana-panel/https
 ENV ASPNETCORE_HTTP_PORTS=8585 \
+    Panel__Https__CertificateDirectory=/var/lib/grafana-panel/https \
     DOTNET_RUNNING_IN_CONTAINER=true \
     Backups__Directory=/backups \
     DataProtection__CertificateDirectory=/var/lib/grafana-panel/keys \

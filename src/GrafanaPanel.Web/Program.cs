@@ -19,6 +19,9 @@ builder.AddPanelLogging();
 // Data: EF Core on PostgreSQL, migrated at start-up with retries.
 builder.AddPanelDatabase();
 
+// HTTPS, trusted reverse proxies, and the refusal of writes started by another origin.
+builder.AddPanelWebSecurity();
+
 // Sign-in, roles and the first Admin.
 builder.AddPanelAccounts();
 

@@ -126,6 +126,8 @@ public sealed class PortalHost : WebApplicationFactory<StackSnapshot>
             throw new InvalidOperationException($"Sign-in failed: {response.StatusCode} {response.Headers.Location}");
         }
 
+        // What a script sends with its writes (POST /api/resets); without it a signed-in write is refused.
+        client.DefaultRequestHeaders.Add(GrafanaPanel.Web.Features.WebSecurity.CrossOriginWriteGuard.HeaderName, "1");
         return client;
     }
 

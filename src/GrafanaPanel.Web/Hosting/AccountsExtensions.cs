@@ -54,7 +54,10 @@ public static class AccountsExtensions
             options.Cookie.Name = "GrafanaPanel.Auth";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Lax;
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // Served over https: Secure always. Plain http: Secure when a known proxy forwards https (see WebSecurityExtensions).
+            options.Cookie.SecurePolicy = Features.WebSecurity.WebSecuritySettings.Read(builder.Configuration).ServesHttps
+                ? CookieSecurePolicy.Always
+                : CookieSecurePolicy.SameAsRequest;
             options.Events.OnRedirectToAccessDenied = context =>
             {
                 // The job dashboard and any non-page endpoint answer a plain 403; pages get a friendly page.
@@ -91,7 +94,8 @@ public static class AccountsExtensions
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            // Partition by the connection's address only: X-Forwarded-For is not trusted here.
+            // Partition by the client's address: the connection's, or the one a known proxy forwards (Panel__KnownProxies);
+            // X-Forwarded-For from any other address is ignored.
             options.AddPolicy(SignInRateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions

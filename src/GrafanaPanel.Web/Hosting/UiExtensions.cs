@@ -14,6 +14,7 @@ public static class UiExtensions
     /// <summary>The middleware pipeline, in the order each piece needs.</summary>
     public static void UsePanelPipeline(this WebApplication app)
     {
+        app.UsePanelForwardedHeadersAndHttps();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -26,6 +27,7 @@ public static class UiExtensions
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+        app.UsePanelCrossOriginGuard();
     }
 
     public static void MapPanelUi(this WebApplication app)

@@ -4,6 +4,7 @@ using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.WebSecurity;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.IntegrationTests.Backups;
@@ -86,11 +87,52 @@ public sealed class BackupEndpointTests : BackupAppTests
         return body.ToArray();
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, byte[] body, string boundary = "XyZ")
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, byte[] body, string boundary = "XyZ", string? origin = null, bool marked = true)
     {
         var content = new ByteArrayContent(body);
         content.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={boundary}");
-        return await client.PostAsync("/backups/import", content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/backups/import") { Content = content };
+        if (marked)
+        {
+            // As a script (curl -H) sends it: a signed-in write without this header or an antiforgery token is refused.
+            request.Headers.Add(CrossOriginWriteGuard.HeaderName, "1");
+        }
+
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_same_site_cross_origin_import_is_refused_and_writes_nothing_while_the_portals_own_origin_is_accepted()
+    {
+        var (folder, manifest) = await ForeignSetAsync();
+        var archive = manifest.Volumes[0].ArchiveFile;
+        var body = Multipart("XyZ",
+            ("manifest", "manifest.json", await File.ReadAllBytesAsync(Path.Combine(folder, BackupManifest.FileName))),
+            ("archive", archive, await File.ReadAllBytesAsync(Path.Combine(folder, archive))));
+        using var client = await ClientAsync(PanelRoles.Instructor);
+        var own = client.BaseAddress!.GetLeftPart(UriPartial.Authority);
+
+        // Grafana's page on another port of the same host: same site, so the browser sends the sign-in cookie along.
+        var crossOrigin = await PostAsync(client, body, origin: $"{client.BaseAddress.Scheme}://{client.BaseAddress.Host}:3000");
+        Assert.Equal(HttpStatusCode.Forbidden, crossOrigin.StatusCode);
+        Assert.Contains("another origin", await crossOrigin.Content.ReadAsStringAsync());
+        // The portal's own origin, but neither the header nor a token: a plain cross-site form could send this much.
+        var unmarked = await PostAsync(client, body, origin: own, marked: false);
+        Assert.Equal(HttpStatusCode.Forbidden, unmarked.StatusCode);
+        Assert.Contains(CrossOriginWriteGuard.HeaderName, await unmarked.Content.ReadAsStringAsync());
+        Assert.Equal(0, await App.DbAsync(db => db.BackupSets.CountAsync()));
+        Assert.Empty(Directory.GetFileSystemEntries(App.BackupDirectory));
+
+        var accepted = await PostAsync(client, body, origin: own);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(BackupSetStatus.Completed, (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == manifest.SetId))).Status);
+        Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
     }
 
     [Fact]

@@ -16,21 +16,28 @@ public sealed class PortalProcess : IAsyncDisposable
     private readonly List<string> _output = [];
     private readonly List<string> _secrets = [];
 
-    private PortalProcess(Process process, string address)
+    private PortalProcess(Process process, string address, string? httpAddress)
     {
         _process = process;
         Address = address;
+        HttpAddress = httpAddress;
     }
 
+    /// <summary>Where the portal serves (https when started so).</summary>
     public string Address { get; }
+
+    /// <summary>The plain http address it also binds when started with https, else null.</summary>
+    public string? HttpAddress { get; }
 
     public int Id => _process.Id;
 
     /// <summary>Starts the portal on a free loopback port with <paramref name="settings"/> (configuration keys with ':')
-    /// and waits until <c>/readyz</c> answers 200.</summary>
-    public static async Task<PortalProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
+    /// and waits until <c>/readyz</c> answers 200. With <paramref name="https"/>, it binds an https port and an http one.</summary>
+    public static async Task<PortalProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings, bool https = false)
     {
         var port = FreePort();
+        var address = $"{(https ? "https" : "http")}://127.0.0.1:{port}";
+        var httpAddress = https ? $"http://127.0.0.1:{FreePort()}" : null;
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -40,7 +47,7 @@ public sealed class PortalProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GrafanaPanel.Web.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.ArgumentList.Add(httpAddress is null ? address : $"{address};{httpAddress}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ConnectionStrings__Panel"] = connectionString;
         start.Environment["Panel__Admin__Email"] = PanelAppFactory.AdminEmail;
@@ -52,7 +59,7 @@ public sealed class PortalProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
-        var portal = new PortalProcess(process, $"http://127.0.0.1:{port}");
+        var portal = new PortalProcess(process, address, httpAddress);
         portal._secrets.AddRange(SecretScan.SecretsOf(connectionString, start.Environment));
         process.OutputDataReceived += (_, e) => portal.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => portal.Keep(e.Data);
@@ -151,7 +158,12 @@ public sealed class PortalProcess : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync()
     {
-        using var client = new HttpClient { BaseAddress = new Uri(Address), Timeout = TimeSpan.FromSeconds(5) };
+        // A self-signed certificate is what the https tests look at, not what readiness waits for.
+        using var client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            BaseAddress = new Uri(Address),
+            Timeout = TimeSpan.FromSeconds(5),
+        };
         await Eventually.ReturnsAsync(
             async () =>
             {

@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.WebSecurity;
 using Hangfire.Storage;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.EntityFrameworkCore;
@@ -264,12 +265,14 @@ public sealed class ResetTests : IAsyncLifetime
         }
 
         using var viewer = await _lab.App.CreateSignedInClientAsync("viewer@panel.test", TestAccounts.Password);
+        viewer.DefaultRequestHeaders.Add(CrossOriginWriteGuard.HeaderName, "1");
         using (var response = await viewer.PostAsJsonAsync("/api/resets", new { services = new[] { "app" } }))
         {
             Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
         }
 
         using var instructor = await _lab.App.CreateSignedInClientAsync("instructor@panel.test", TestAccounts.Password);
+        instructor.DefaultRequestHeaders.Add(CrossOriginWriteGuard.HeaderName, "1");
         using (var response = await instructor.PostAsJsonAsync("/api/resets", new { baseline = "no-such-baseline", services = new[] { "app" } }))
         {
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);

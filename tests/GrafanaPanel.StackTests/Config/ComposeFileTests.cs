@@ -73,7 +73,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     [InlineData("promtail", "promtail_positions", "/var/lib/promtail")]
     [InlineData("panel-db", "panel_data", "/var/lib/postgresql/data")]
     [InlineData("panel", "panel_backups", "/backups")]
-    [InlineData("panel", "panel_keys", "/var/lib/grafana-panel/keys")]
+    [InlineData("panel", "panel_state", "/var/lib/grafana-panel")]
     public void Each_service_keeps_its_data_in_its_named_volume(string service, string volume, string path)
     {
         Assert.True(compose.Model.GetProperty("volumes").TryGetProperty(volume, out _), $"volume {volume} is not declared");

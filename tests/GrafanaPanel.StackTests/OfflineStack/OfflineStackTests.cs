@@ -177,7 +177,7 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
     [InlineData("redis_data")]
     [InlineData("promtail_positions")]
     [InlineData("panel_data")]
-    [InlineData("panel_keys")]
+    [InlineData("panel_state")]
     public async Task A_service_writes_its_data_into_its_named_volume(string volume)
     {
         stack.EnsureStarted();

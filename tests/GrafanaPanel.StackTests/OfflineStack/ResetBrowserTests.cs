@@ -168,7 +168,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
     private async Task<int> LabVolumeCountAsync()
     {
         var result = await Tool.RunAsync("docker", ["volume", "ls", "-q", "--filter", $"label=com.docker.compose.project={stack.ProjectName}"], TimeSpan.FromSeconds(30));
-        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(v => !v.EndsWith("_panel_data") && !v.EndsWith("_panel_backups") && !v.EndsWith("_panel_keys"));
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(v => !v.EndsWith("_panel_data") && !v.EndsWith("_panel_backups") && !v.EndsWith("_panel_state"));
     }
 
     /// <summary>Runs a shell script with the volume at /d in a throwaway container of an offline image (it has sh, head and sha256sum).</summary>
