@@ -167,6 +167,8 @@ def main(argv):
                                                     if name in (None, b["name"]) and self.may("read", b)]})
 
         def write(self):
+            # Read first: a refused write must not leave its body on a kept-alive connection.
+            body = self.body()
             if not self.authorised():
                 return self.unauthorised()
             org = (self.query.get("org") or [""])[0]
@@ -177,7 +179,7 @@ def main(argv):
                 return self.send_json(404, {"code": "not found", "message": f'bucket "{bucket_name}" not found'})
             if not self.may("write", bucket):
                 return self.send_json(403, {"code": "forbidden", "message": "insufficient permissions for write"})
-            lines = [line for line in self.body().decode("utf-8", "replace").splitlines() if line.strip()]
+            lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
             for line in lines:
                 standin.append_line(f"{DATA}/engine/data/{bucket['id']}.lp", line)
             metrics.inc("http_api_requests_total", handler="write", status="204")
