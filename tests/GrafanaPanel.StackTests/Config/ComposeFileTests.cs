@@ -9,11 +9,19 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
         ["grafana", "prometheus", "loki", "tempo", "influxdb", "postgres", "redis", "alertmanager", "node-exporter", "cadvisor", "promtail"];
 
     [Fact]
-    public async Task Config_is_valid_with_the_example_env_file()
+    public async Task Config_is_valid_with_the_example_env_file_once_its_secrets_are_filled_in()
     {
-        var result = await Compose.RunAsync(Repo.EnvExample, "config", "--quiet");
+        var envFile = Compose.ExampleWithTestSecrets().WriteTemporary();
+        try
+        {
+            var result = await Compose.RunAsync(envFile, "config", "--quiet");
 
-        Assert.True(result.ExitCode == 0, result.Output);
+            Assert.True(result.ExitCode == 0, result.Output);
+        }
+        finally
+        {
+            File.Delete(envFile);
+        }
     }
 
     [Fact]
@@ -71,6 +79,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     [InlineData("redis", "redis_data", "/data")]
     [InlineData("alertmanager", "alertmanager_data", "/alertmanager")]
     [InlineData("promtail", "promtail_positions", "/var/lib/promtail")]
+    [InlineData("influxdb", "influxdb_grafana_token", "/home/influxdb")]
     [InlineData("panel-db", "panel_data", "/var/lib/postgresql/data")]
     [InlineData("panel", "panel_backups", "/backups")]
     [InlineData("panel", "panel_state", "/var/lib/grafana-panel")]
@@ -102,14 +111,44 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     }
 
     [Fact]
-    public void All_services_share_the_monitoring_bridge_network_with_its_subnet()
+    public void The_monitoring_lab_network_is_a_bridge_with_its_subnet()
     {
         var network = compose.Model.GetProperty("networks").GetProperty("monitoring");
 
         Assert.Equal("bridge", network.GetProperty("driver").GetString());
         Assert.Equal("172.20.0.0/16", network.GetProperty("ipam").GetProperty("config")[0].GetProperty("subnet").GetString());
-        Assert.All(compose.ServiceNames, s => Assert.True(compose.Service(s).GetProperty("networks").TryGetProperty("monitoring", out _), s));
     }
+
+    // Networks by need (docs/security-stack.md): who shares a network with whom.
+    [Theory]
+    [InlineData("monitoring", new[] { "alertmanager", "cadvisor", "grafana", "influxdb", "loki", "node-exporter", "panel", "prometheus", "promtail", "tempo" })]
+    [InlineData("grafana-db", new[] { "grafana", "panel", "postgres", "redis" })]
+    [InlineData("portal-db", new[] { "panel", "panel-db" })]
+    public void Each_network_has_exactly_the_services_that_need_it(string network, string[] members) =>
+        Assert.Equal(members.Order(), compose.ServiceNames.Where(s => NetworksOf(s).Contains(network)).Order());
+
+    [Fact]
+    public void The_stack_has_exactly_the_three_networks_and_the_database_networks_are_internal()
+    {
+        var networks = compose.Model.GetProperty("networks");
+
+        Assert.Equal(new[] { "grafana-db", "monitoring", "portal-db" }, networks.EnumerateObject().Select(n => n.Name).Order());
+        foreach (var name in new[] { "grafana-db", "portal-db" })
+        {
+            Assert.True(networks.GetProperty(name).TryGetProperty("internal", out var value) && value.GetBoolean(), $"{name} is not internal");
+        }
+    }
+
+    [Fact]
+    public void The_portal_database_shares_no_network_with_any_lab_service()
+    {
+        var portalDbNetworks = NetworksOf("panel-db").ToHashSet();
+
+        Assert.All(LabServices, s => Assert.Empty(NetworksOf(s).Intersect(portalDbNetworks)));
+    }
+
+    private IEnumerable<string> NetworksOf(string service) =>
+        compose.Service(service).TryGetProperty("networks", out var networks) ? networks.EnumerateObject().Select(n => n.Name) : [];
 
     [Fact]
     public void Only_the_user_facing_services_publish_ports_and_no_host_port_is_published_twice()
@@ -124,6 +163,44 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
             published.Select(p => p.Service).Distinct().Order());
         var twice = published.GroupBy(p => p.Host).Where(g => g.Count() > 1).Select(g => $"{g.Key} by {string.Join(", ", g.Select(p => p.Service))}");
         Assert.Empty(twice);
+    }
+
+    // Published by need: only Grafana and the portal face the room by default; LAB_BIND_ADDRESS opens the rest.
+    [Theory]
+    [InlineData("grafana", "3000", "0.0.0.0")]
+    [InlineData("panel", "8585", "0.0.0.0")]
+    [InlineData("prometheus", "9090", "127.0.0.1")]
+    [InlineData("loki", "3100", "127.0.0.1")]
+    [InlineData("tempo", "3200", "127.0.0.1")]
+    [InlineData("tempo", "4317", "127.0.0.1")]
+    [InlineData("tempo", "4318", "127.0.0.1")]
+    [InlineData("influxdb", "8086", "127.0.0.1")]
+    [InlineData("alertmanager", "9093", "127.0.0.1")]
+    [InlineData("cadvisor", "8080", "127.0.0.1")]
+    public void Each_published_port_binds_to_its_documented_address_by_default(string service, string port, string hostIp) =>
+        Assert.Equal(hostIp, compose.Service(service).GetProperty("ports").EnumerateArray()
+            .Single(p => p.GetProperty("published").GetString() == port).GetProperty("host_ip").GetString());
+
+    [Fact]
+    public async Task LAB_BIND_ADDRESS_opens_every_lab_port_and_leaves_grafana_and_the_portal_alone()
+    {
+        var envFile = Compose.ExampleWithTestSecrets().With("LAB_BIND_ADDRESS", "192.0.2.7").With("STACK_BIND_ADDRESS", "198.51.100.9").WriteTemporary();
+        try
+        {
+            var result = await Compose.RunAsync(envFile, "config", "--format", "json");
+            Assert.True(result.ExitCode == 0, result.Output);
+            using var model = System.Text.Json.JsonDocument.Parse(result.StandardOutput);
+            var bindings = model.RootElement.GetProperty("services").EnumerateObject()
+                .Where(s => s.Value.TryGetProperty("ports", out _))
+                .SelectMany(s => s.Value.GetProperty("ports").EnumerateArray().Select(p => (Service: s.Name, HostIp: p.GetProperty("host_ip").GetString())))
+                .ToList();
+
+            Assert.All(bindings, b => Assert.Equal(b.Service is "grafana" or "panel" ? "198.51.100.9" : "192.0.2.7", b.HostIp));
+        }
+        finally
+        {
+            File.Delete(envFile);
+        }
     }
 
     [Theory]
@@ -209,14 +286,87 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
         Assert.Equal("30d", compose.Service("influxdb").GetProperty("environment").GetProperty("DOCKER_INFLUXDB_INIT_RETENTION").GetString());
     }
 
-    private sealed record Mount(string Type, string Source, string Target, bool ReadOnly);
+    /// <summary>
+    /// Least privilege (docs/security-stack.md): who each service runs as, and the capabilities it gets back after
+    /// dropping all. A service missing here fails the tests below: add it with its reasons.
+    /// </summary>
+    private static readonly Dictionary<string, (string? User, string[] Capabilities)> Privileges = new()
+    {
+        ["grafana"] = (null, []),            // the image's user 472
+        ["prometheus"] = (null, []),         // nobody
+        ["loki"] = (null, []),               // 10001
+        ["tempo"] = (null, []),              // 10001
+        ["influxdb"] = ("1000:1000", []),    // the image's influxdb user: the entrypoint needs no chown or su
+        ["postgres"] = ("postgres", []),     // likewise
+        ["redis"] = ("redis", []),           // likewise
+        ["alertmanager"] = (null, []),       // nobody
+        ["node-exporter"] = (null, []),      // nobody
+        ["cadvisor"] = (null, ["DAC_READ_SEARCH", "SYSLOG"]), // root: reads the socket and Docker's files; see the compose file
+        ["promtail"] = (null, []),           // root: the owner of the Docker socket it reads logs through
+        ["panel"] = (null, []),              // the image's app user, with the socket's group
+        ["panel-db"] = ("postgres", []),
+    };
 
-    private IEnumerable<Mount> Mounts(string service) =>
-        compose.Service(service).TryGetProperty("volumes", out var volumes)
-            ? volumes.EnumerateArray().Select(v => new Mount(
-                v.GetProperty("type").GetString()!,
-                v.GetProperty("source").GetString()!,
-                v.GetProperty("target").GetString()!,
-                v.TryGetProperty("read_only", out var ro) && ro.GetBoolean()))
-            : [];
+    [Fact]
+    public void Every_service_drops_every_capability_gains_no_privileges_and_runs_on_a_read_only_root_file_system()
+    {
+        foreach (var name in compose.ServiceNames)
+        {
+            var service = compose.Service(name);
+            Assert.True(Privileges.ContainsKey(name), $"{name} is not in the privilege table of this test: add it, with the user it runs as and its capabilities");
+            Assert.Contains("no-new-privileges:true", Strings(service, "security_opt"));
+            Assert.Equal(["ALL"], Strings(service, "cap_drop"));
+            Assert.Equal(Privileges[name].Capabilities.Order(), Strings(service, "cap_add").Order());
+            Assert.True(service.TryGetProperty("read_only", out var readOnly) && readOnly.GetBoolean(), $"{name} has a writable root file system");
+            Assert.False(service.TryGetProperty("privileged", out var privileged) && privileged.GetBoolean(), $"{name} is privileged");
+            Assert.Contains("/tmp", Strings(service, "tmpfs").Select(t => t.Split(':')[0]));
+        }
+    }
+
+    [Fact]
+    public void Services_whose_image_starts_as_root_run_as_its_unprivileged_user()
+    {
+        foreach (var (name, (user, _)) in Privileges.Where(p => p.Value.User is not null))
+        {
+            Assert.Equal(user, compose.Service(name).GetProperty("user").GetString());
+        }
+    }
+
+    [Fact]
+    public void Only_the_portal_may_write_to_the_docker_socket_and_only_promtail_and_cadvisor_read_it()
+    {
+        var socketMounts = compose.ServiceNames
+            .SelectMany(s => Mounts(s).Where(m => m.Source is "/var/run/docker.sock" or "/var/run").Select(m => (Service: s, Mount: m)))
+            .ToList();
+
+        Assert.Equal(new[] { "cadvisor", "panel", "promtail" }, socketMounts.Select(x => x.Service).Order());
+        Assert.All(socketMounts.Where(x => x.Service != "panel"), x => Assert.True(x.Mount.ReadOnly, $"{x.Service} mounts {x.Mount.Source} writable"));
+    }
+
+    [Fact]
+    public void Nothing_mounts_the_hosts_var_log()
+    {
+        var logMounts = compose.ServiceNames.SelectMany(s => Mounts(s).Where(m => m.Source.StartsWith("/var/log", StringComparison.Ordinal)).Select(m => $"{s}: {m.Source}"));
+
+        Assert.Empty(logMounts);
+    }
+
+    [Fact]
+    public void Prometheus_gets_the_portal_s_metrics_token_and_the_portal_requires_it()
+    {
+        var prometheus = compose.Service("prometheus");
+        var panel = compose.Service("panel");
+        var token = panel.GetProperty("environment").GetProperty("Metrics__BearerToken").GetString();
+
+        Assert.Equal("test-panel-metrics-token", token);
+        Assert.Equal(token, prometheus.GetProperty("environment").GetProperty("PANEL_METRICS_TOKEN").GetString());
+        // The entrypoint writes it where deploy/prometheus/prometheus.yml reads it, on a tmpfs.
+        Assert.Contains("/run/prometheus/panel-metrics-token", string.Join(' ', Strings(prometheus, "entrypoint")));
+        Assert.Contains("/run/prometheus", Strings(prometheus, "tmpfs").Select(t => t.Split(':')[0]));
+    }
+
+    private static IEnumerable<string> Strings(JsonElement service, string key) =>
+        service.TryGetProperty(key, out var values) ? values.EnumerateArray().Select(v => v.GetString()!) : [];
+
+    private IEnumerable<ComposeMount> Mounts(string service) => compose.Mounts(service);
 }

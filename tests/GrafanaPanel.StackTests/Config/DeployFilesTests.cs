@@ -81,7 +81,7 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
-    public void Promtail_discovers_containers_through_the_socket_and_labels_them()
+    public void Promtail_discovers_containers_through_the_socket_labels_them_and_ships_nothing_else()
     {
         var promtail = Yaml.Load(Repo.PathOf("deploy", "promtail", "promtail.yaml"));
         var docker = promtail.Items("scrape_configs").Single(job => job.Text("job_name") == "docker");
@@ -89,7 +89,8 @@ public sealed class DeployFilesTests
 
         Assert.Equal("unix:///var/run/docker.sock", docker.Text("docker_sd_configs", 0, "host"));
         Assert.Superset(new HashSet<string?> { "container", "stream", "service" }, targetLabels.ToHashSet());
-        Assert.Contains(promtail.Items("scrape_configs"), job => job.Text("static_configs", 0, "labels", "__path__") == "/var/log/*log");
+        // Container logs only: no file job (the host's /var/log holds auth.log and the like).
+        Assert.Equal(["docker"], promtail.Items("scrape_configs").Select(job => job.Text("job_name")));
         Assert.Equal("/var/lib/promtail/positions.yaml", promtail.Text("positions", "filename"));
         Assert.Equal("http://loki:3100/loki/api/v1/push", promtail.Text("clients", 0, "url"));
     }
@@ -105,6 +106,20 @@ public sealed class DeployFilesTests
         Assert.Contains("CREATE DATABASE grafana OWNER grafana", text);
         Assert.Contains("GRAFANA_DB_PASSWORD", text);
         Assert.True(File.GetUnixFileMode(script).HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void The_influxdb_init_script_creates_a_read_only_token_for_grafana_and_is_executable()
+    {
+        var script = Repo.PathOf("deploy", "influxdb", "10-grafana-token.sh");
+        var text = File.ReadAllText(script);
+
+        Assert.Contains("influx auth create", text);
+        Assert.Contains("--read-bucket", text);
+        Assert.DoesNotContain("--write-bucket", text);
+        Assert.DoesNotContain("--all-access", text);
+        Assert.True(File.GetUnixFileMode(script).HasFlag(UnixFileMode.UserExecute), $"{script} is not executable (the image runs it with run-parts)");
     }
 
     private static IEnumerable<string> DeployFiles(params string[] patterns) =>

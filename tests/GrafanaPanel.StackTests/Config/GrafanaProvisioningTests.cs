@@ -15,6 +15,8 @@ public sealed partial class GrafanaProvisioningTests(ResolvedComposeFixture comp
 
     private static object? DataSource(string uid) => DataSources().Single(d => d.Text("uid") == uid);
 
+    private IEnumerable<ComposeMount> Mounts(string service) => compose.Mounts(service);
+
     private static IEnumerable<string> DashboardPaths() =>
         Directory.GetFiles(Dashboards, "*.json", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Dashboards, f)).Order();
 
@@ -46,17 +48,24 @@ public sealed partial class GrafanaProvisioningTests(ResolvedComposeFixture comp
     }
 
     [Fact]
-    public void InfluxDB_is_queried_with_Flux_in_the_training_bucket_with_the_shared_token()
+    public void InfluxDB_is_queried_with_Flux_in_the_training_bucket_with_the_read_only_token_influxdb_writes_not_the_operator_token()
     {
         var influx = DataSource("influxdb");
 
         Assert.Equal("Flux", influx.Text("jsonData", "version"));
         Assert.Equal("data2ai", influx.Text("jsonData", "organization"));
         Assert.Equal("training", influx.Text("jsonData", "defaultBucket"));
-        Assert.Equal("${INFLUXDB_TOKEN}", influx.Text("secureJsonData", "token"));
+        Assert.Equal("$__file{/etc/grafana/influxdb/grafana-token}", influx.Text("secureJsonData", "token"));
+        // The file comes from the volume InfluxDB's first-start script writes (deploy/influxdb), read-only in Grafana.
+        var grafanaMount = Mounts("grafana").Single(m => m.Target == "/etc/grafana/influxdb");
+        Assert.True(grafanaMount.ReadOnly);
+        Assert.Contains(Mounts("influxdb"), m => m.Type == "volume" && m.Source == grafanaMount.Source && m.Target == "/home/influxdb" && !m.ReadOnly);
+        Assert.Contains(Mounts("influxdb"), m => m.Type == "bind" && m.Source == Repo.PathOf("deploy", "influxdb") && m.Target == "/docker-entrypoint-initdb.d" && m.ReadOnly);
+        // Grafana's environment holds no InfluxDB token at all.
         var environment = compose.Service("grafana").GetProperty("environment");
         var influxEnvironment = compose.Service("influxdb").GetProperty("environment");
-        Assert.Equal(influxEnvironment.GetProperty("DOCKER_INFLUXDB_INIT_ADMIN_TOKEN").GetString(), environment.GetProperty("INFLUXDB_TOKEN").GetString());
+        var operatorToken = influxEnvironment.GetProperty("DOCKER_INFLUXDB_INIT_ADMIN_TOKEN").GetString();
+        Assert.DoesNotContain(environment.EnumerateObject(), p => p.Value.GetString()!.Contains(operatorToken!, StringComparison.Ordinal));
         Assert.Equal("data2ai", influxEnvironment.GetProperty("DOCKER_INFLUXDB_INIT_ORG").GetString());
         Assert.Equal("training", influxEnvironment.GetProperty("DOCKER_INFLUXDB_INIT_BUCKET").GetString());
     }
@@ -74,7 +83,7 @@ public sealed partial class GrafanaProvisioningTests(ResolvedComposeFixture comp
             foreach (Match match in GrafanaExpansion().Matches(values))
             {
                 var name = match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
-                Assert.True(match.Value == "$$" || grafanaEnvironment.Contains(name),
+                Assert.True(match.Value == "$$" || match.Value.StartsWith("$__file{", StringComparison.Ordinal) || grafanaEnvironment.Contains(name),
                     $"{Path.GetFileName(file)}: '{match.Value}' is expanded from Grafana's environment, which has no {name}; write $$ for a literal $");
             }
         }
@@ -163,7 +172,7 @@ public sealed partial class GrafanaProvisioningTests(ResolvedComposeFixture comp
         Assert.Equal("true", Setting("GF_AUTH_BASIC_PASSWORD_POLICY"));
         Assert.Equal("8h", Setting("GF_AUTH_LOGIN_MAXIMUM_INACTIVE_LIFETIME_DURATION"));
         Assert.Equal("24h", Setting("GF_AUTH_LOGIN_MAXIMUM_LIFETIME_DURATION"));
-        Assert.Equal(EnvFile.Load(Repo.EnvExample)["GRAFANA_ADMIN_PASSWORD"], Setting("GF_SECURITY_ADMIN_PASSWORD"));
+        Assert.Equal(Compose.ExampleWithTestSecrets()["GRAFANA_ADMIN_PASSWORD"], Setting("GF_SECURITY_ADMIN_PASSWORD"));
         Assert.Equal("postgres", Setting("GF_DATABASE_TYPE"));
         Assert.Equal("postgres:5432", Setting("GF_DATABASE_HOST"));
         Assert.Equal("grafana", Setting("GF_DATABASE_NAME"));
@@ -205,7 +214,7 @@ public sealed partial class GrafanaProvisioningTests(ResolvedComposeFixture comp
         }
     }
 
-    // Grafana's provisioning expansion: $$ (a literal $), ${NAME}, $NAME.
-    [GeneratedRegex(@"\$\$|\$\{(\w+)\}|\$(\w+)")]
+    // Grafana's provisioning expansion: $$ (a literal $), $__file{path} (a file's content), ${NAME}, $NAME.
+    [GeneratedRegex(@"\$\$|\$__file\{[^}]+\}|\$\{(\w+)\}|\$(\w+)")]
     private static partial Regex GrafanaExpansion();
 }

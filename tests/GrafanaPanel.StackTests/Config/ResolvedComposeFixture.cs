@@ -3,7 +3,13 @@ using GrafanaPanel.StackTests.Infrastructure;
 
 namespace GrafanaPanel.StackTests.Config;
 
-/// <summary>docker-compose.yml as docker compose resolves it with .env.example (anchors merged, variables filled in).</summary>
+/// <summary>A service's mount as compose resolves it (<c>volumes</c>, long syntax).</summary>
+public sealed record ComposeMount(string Type, string Source, string Target, bool ReadOnly);
+
+/// <summary>
+/// docker-compose.yml as docker compose resolves it with .env.example and test secrets (anchors merged, variables
+/// filled in).
+/// </summary>
 public sealed class ResolvedComposeFixture : IAsyncLifetime
 {
     public JsonElement Model { get; private set; }
@@ -13,6 +19,15 @@ public sealed class ResolvedComposeFixture : IAsyncLifetime
     public JsonElement Service(string name) => Services.GetProperty(name);
 
     public IEnumerable<string> ServiceNames => Services.EnumerateObject().Select(p => p.Name);
+
+    public IEnumerable<ComposeMount> Mounts(string service) =>
+        Service(service).TryGetProperty("volumes", out var volumes)
+            ? volumes.EnumerateArray().Select(v => new ComposeMount(
+                v.GetProperty("type").GetString()!,
+                v.GetProperty("source").GetString()!,
+                v.GetProperty("target").GetString()!,
+                v.TryGetProperty("read_only", out var ro) && ro.GetBoolean()))
+            : [];
 
     public async Task InitializeAsync() => Model = await Compose.ResolvedConfigAsync();
 

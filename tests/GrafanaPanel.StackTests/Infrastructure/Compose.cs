@@ -28,13 +28,36 @@ public static partial class Compose
             TimeSpan.FromMinutes(1), environment: environment);
     }
 
-    /// <summary>The resolved model (<c>docker compose config --format json</c>) with .env.example.</summary>
+    /// <summary>
+    /// .env.example with each required variable it leaves empty (the secrets, DOCKER_GID) filled in the way
+    /// scripts/stack-init.sh does, with fixed test values: <c>test-</c> and the name in lower case, DOCKER_GID 999.
+    /// </summary>
+    public static EnvFile ExampleWithTestSecrets()
+    {
+        var env = EnvFile.Load(Repo.EnvExample);
+        foreach (var name in RequiredVariablesInComposeFile().Where(n => env.Keys.Contains(n) && env[n].Length == 0))
+        {
+            env = env.With(name, name == "DOCKER_GID" ? "999" : $"test-{name.ToLowerInvariant().Replace('_', '-')}");
+        }
+
+        return env;
+    }
+
+    /// <summary>The resolved model (<c>docker compose config --format json</c>) with <see cref="ExampleWithTestSecrets"/>.</summary>
     public static async Task<JsonElement> ResolvedConfigAsync()
     {
-        var result = await RunAsync(Repo.EnvExample, "config", "--format", "json");
-        Assert.True(result.ExitCode == 0, $"docker compose config failed with .env.example: {result.Output}");
-        using var document = JsonDocument.Parse(result.StandardOutput);
-        return document.RootElement.Clone();
+        var envFile = ExampleWithTestSecrets().WriteTemporary();
+        try
+        {
+            var result = await RunAsync(envFile, "config", "--format", "json");
+            Assert.True(result.ExitCode == 0, $"docker compose config failed with .env.example and test secrets: {result.Output}");
+            using var document = JsonDocument.Parse(result.StandardOutput);
+            return document.RootElement.Clone();
+        }
+        finally
+        {
+            File.Delete(envFile);
+        }
     }
 
     // $${NAME} is a literal for the container's shell, not compose's.

@@ -34,9 +34,15 @@ USER 10001
 EXPOSE 3200 4317 4318 9411 14250 14268 55678
 ENTRYPOINT ["/tempo"]
 
-# influxdb:2.7: setup on first start, /var/lib/influxdb2 and /etc/influxdb2, curl.
+# influxdb:2.7: setup on first start, then /docker-entrypoint-initdb.d with the influx CLI;
+# user influxdb (uid 1000, home /home/influxdb) owns /var/lib/influxdb2 and /etc/influxdb2; curl.
 FROM common AS influxdb
-RUN ln -s /opt/standin/influxdb.py /entrypoint.sh && mkdir -p /var/lib/influxdb2 /etc/influxdb2
+RUN ln -s /opt/standin/influxdb.py /entrypoint.sh \
+ && mkdir -p /opt/standin/bin && ln -s /opt/standin/influx.py /opt/standin/bin/influx \
+ && groupadd -r influxdb --gid=1000 \
+ && useradd -r -g influxdb --uid=1000 --create-home --home-dir=/home/influxdb --shell=/bin/bash influxdb \
+ && mkdir -p /docker-entrypoint-initdb.d /var/lib/influxdb2 /etc/influxdb2 \
+ && chown influxdb:influxdb /var/lib/influxdb2 /etc/influxdb2
 EXPOSE 8086
 ENTRYPOINT ["/entrypoint.sh"]
 CMD ["influxd"]
@@ -47,7 +53,7 @@ RUN ln -s /opt/standin/cadvisor.py /usr/bin/cadvisor && ln -s /bin/busybox /usr/
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]
 
-# grafana/promtail: /usr/bin/promtail, bash (no wget), runs as root to read /var/log.
+# grafana/promtail: /usr/bin/promtail, bash (no wget), runs as root (the Docker socket is root's).
 FROM common AS promtail
 RUN ln -s /opt/standin/promtail.py /usr/bin/promtail && mkdir -p /var/lib/promtail /etc/promtail
 EXPOSE 9080

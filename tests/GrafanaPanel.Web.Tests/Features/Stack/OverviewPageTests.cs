@@ -25,7 +25,7 @@ public sealed class OverviewPageTests : PanelTestContext
         Services.AddSingleton<StackMonitor>();
         _snapshot.ReplaceContainers([
             Container("grafana", health: "healthy", publicPort: 3000, volume: "grafana_data"),
-            Container("prometheus", health: "unhealthy"),
+            Container("prometheus", health: "unhealthy", publicPort: 9090, hostIp: "127.0.0.1"),
             Container("panel", portal: true),
         ]);
     }
@@ -42,6 +42,8 @@ public sealed class OverviewPageTests : PanelTestContext
         Assert.Equal("2 of 3", page.Find("[data-test=healthy-count]").TextContent);
         Assert.Equal("http://lab.example:3000/", page.Find("[data-service=grafana] [data-test=port-link]").GetAttribute("href"));
         Assert.Equal("unhealthy", page.Find("[data-service=prometheus]").GetAttribute("data-health"));
+        // Published on 127.0.0.1: a link only because this browser reached the portal on the host (bunit's http://localhost/).
+        Assert.Equal("http://localhost:9090/", page.Find("[data-service=prometheus] [data-test=port-link]").GetAttribute("href"));
     }
 
     [Fact]

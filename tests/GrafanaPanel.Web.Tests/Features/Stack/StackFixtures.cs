@@ -16,7 +16,8 @@ public static class StackFixtures
         bool portal = false,
         string? volume = null,
         int? publicPort = null,
-        string project = Project)
+        string project = Project,
+        string hostIp = "0.0.0.0")
     {
         var labels = new Dictionary<string, string>
         {
@@ -45,7 +46,7 @@ public static class StackFixtures
             FinishedAt: null,
             ExitCode: 0,
             RestartCount: 0,
-            Ports: publicPort is null ? [] : [new PortRecord(publicPort.Value, "tcp", publicPort, "0.0.0.0")],
+            Ports: publicPort is null ? [] : [new PortRecord(publicPort.Value, "tcp", publicPort, hostIp)],
             NetworkAddresses: new Dictionary<string, string> { ["monitoring"] = "172.20.0.10" },
             Mounts: volume is null ? [] : [new MountRecord("volume", volume, $"/var/lib/docker/volumes/{volume}/_data", "/data", false)],
             Labels: labels);

@@ -3,13 +3,18 @@
 
 First start (DOCKER_INFLUXDB_INIT_MODE=setup on an empty /var/lib/influxdb2): checks the init
 variables the way the real entrypoint does (username, password of 8+ characters, org, bucket,
-retention), records the setup in /var/lib/influxdb2/influxd.bolt (JSON here) and writes the CLI
-config /etc/influxdb2/influx-configs. Then serves on 8086: /health, /ping, /ready,
-/api/v2/setup, and with the admin token /api/v2/orgs, /api/v2/buckets and /api/v2/write, which
-appends line protocol under /var/lib/influxdb2/engine. Flux queries are not emulated (501).
+retention), records the setup in /var/lib/influxdb2/influxd.bolt (JSON here), writes the CLI
+config /etc/influxdb2/influx-configs, and runs the executable *.sh files of
+/docker-entrypoint-initdb.d (like the image, with run-parts) with the `influx` CLI stand-in
+(influx.py: `bucket list`, `auth create --read-bucket`) on the PATH. Then serves on 8086: /health,
+/ping, /ready, /api/v2/setup, and with a token /api/v2/orgs, /api/v2/buckets (the buckets the token
+may read) and /api/v2/write (the operator token, or a token with write permission on the bucket;
+403 otherwise), which appends line protocol under /var/lib/influxdb2/engine. Flux queries are not
+emulated (501). Like the image, it runs as whatever user it is started as (no chown, no su).
 """
 
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -21,6 +26,22 @@ VERSION = "v2.7.12"
 DATA = "/var/lib/influxdb2"
 CONFIG = "/etc/influxdb2"
 BOLT = f"{DATA}/influxd.bolt"
+INIT_SCRIPTS = "/docker-entrypoint-initdb.d"
+
+
+def run_init_scripts():
+    """The image's run_user_scripts: run-parts over the executable *.sh files, stopping on an error."""
+    if not os.path.isdir(INIT_SCRIPTS):
+        return
+    env = {**os.environ, "PATH": f"/opt/standin/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    for name in sorted(os.listdir(INIT_SCRIPTS)):
+        path = os.path.join(INIT_SCRIPTS, name)
+        if not name.endswith("sh") or not os.access(path, os.X_OK):
+            continue
+        standin.log("info", "Executing user-provided script", script=path)
+        result = subprocess.run([path], env=env, check=False)
+        if result.returncode != 0:
+            standin.fail("user-provided script failed", script=path, status=result.returncode)
 
 
 def setup_from_environment():
@@ -52,7 +73,8 @@ def setup_from_environment():
                 f'  org = "{env["DOCKER_INFLUXDB_INIT_ORG"]}"\n  active = true\n')
     standin.log("info", "setup complete", org=env["DOCKER_INFLUXDB_INIT_ORG"], bucket=env["DOCKER_INFLUXDB_INIT_BUCKET"],
                 retention=retention or "infinite")
-    return state
+    run_init_scripts()
+    return standin.read_json(BOLT, state)
 
 
 def main(argv):
@@ -83,9 +105,31 @@ def main(argv):
             ("POST", r"/api/v2/query", "query_flux"),
         )
 
-        def authorised(self):
+        def token(self):
             header = self.headers.get("Authorization") or ""
-            return state["token"] is not None and header in (f"Token {state['token']}", f"Bearer {state['token']}")
+            for scheme in ("Token ", "Bearer "):
+                if header.startswith(scheme):
+                    return header[len(scheme):]
+            return None
+
+        def authorisation(self):
+            """("operator", None) for the operator token, ("token", permissions) for another one, else None."""
+            token = self.token()
+            if token is None:
+                return None
+            if state["token"] is not None and token == state["token"]:
+                return ("operator", None)
+            found = next((a for a in state.get("authorizations", []) if a["token"] == token and a["status"] == "active"), None)
+            return None if found is None else ("token", found["permissions"])
+
+        def authorised(self):
+            return self.authorisation() is not None
+
+        def may(self, action, bucket):
+            kind, permissions = self.authorisation()
+            return kind == "operator" or any(
+                p["action"] == action and p["resource"]["type"] == "buckets" and p["resource"].get("id") in (None, bucket["id"])
+                for p in permissions)
 
         def unauthorised(self):
             return self.send_json(401, {"code": "unauthorized", "message": "unauthorized access"})
@@ -119,9 +163,12 @@ def main(argv):
             if not self.authorised():
                 return self.unauthorised()
             name = (self.query.get("name") or [None])[0]
-            return self.send_json(200, {"buckets": [b for b in state["buckets"] if name in (None, b["name"])]})
+            return self.send_json(200, {"buckets": [b for b in state["buckets"]
+                                                    if name in (None, b["name"]) and self.may("read", b)]})
 
         def write(self):
+            # Read first: a refused write must not leave its body on a kept-alive connection.
+            body = self.body()
             if not self.authorised():
                 return self.unauthorised()
             org = (self.query.get("org") or [""])[0]
@@ -130,7 +177,9 @@ def main(argv):
             bucket = next((b for b in state["buckets"] if b["name"] == bucket_name and b["orgID"] in org_ids), None)
             if bucket is None:
                 return self.send_json(404, {"code": "not found", "message": f'bucket "{bucket_name}" not found'})
-            lines = [line for line in self.body().decode("utf-8", "replace").splitlines() if line.strip()]
+            if not self.may("write", bucket):
+                return self.send_json(403, {"code": "forbidden", "message": "insufficient permissions for write"})
+            lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
             for line in lines:
                 standin.append_line(f"{DATA}/engine/data/{bucket['id']}.lp", line)
             metrics.inc("http_api_requests_total", handler="write", status="204")

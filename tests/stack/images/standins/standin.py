@@ -64,13 +64,28 @@ def expand_env_defaults(text):
     return _ENVSUBST.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text)
 
 
-_GRAFANA_ENV = re.compile(r"\$\$|\$\{(\w+)\}|\$(\w+)")
+_GRAFANA_ENV = re.compile(r"\$\$|\$__(env|file)\{([^}]*)\}|\$\{(\w+)\}|\$(\w+)")
+
+
+def _grafana_expand_one(m):
+    if m.group(0) == "$$":
+        return "$"
+    if m.group(1) == "file":
+        try:
+            with open(m.group(2), encoding="utf-8") as f:
+                return f.read().strip()
+        except OSError as e:
+            fail("provisioning: cannot read $__file", path=m.group(2), err=str(e))
+    if m.group(1) == "env":
+        return os.environ.get(m.group(2), "")
+    return os.environ.get(m.group(3) or m.group(4), "")
 
 
 def expand_grafana_env(value):
-    """Grafana provisioning: $VAR and ${VAR} from the environment, $$ for a literal $."""
+    """Grafana provisioning: $VAR, ${VAR} and $__env{VAR} from the environment, $__file{path} from a
+    file (its content trimmed), $$ for a literal $."""
     if isinstance(value, str):
-        return _GRAFANA_ENV.sub(lambda m: "$" if m.group(0) == "$$" else os.environ.get(m.group(1) or m.group(2), ""), value)
+        return _GRAFANA_ENV.sub(_grafana_expand_one, value)
     if isinstance(value, list):
         return [expand_grafana_env(v) for v in value]
     if isinstance(value, dict):
