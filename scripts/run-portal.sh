@@ -47,4 +47,7 @@ else
 fi
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
+# Helper containers (backups, restores, resets) always use this image, never one a backup names: the portal's own
+# image as compose builds it (docker compose build panel), which has sh, find, df, du, stat and awk.
+export Backups__HelperImage=${Backups__HelperImage:-grafana-panel:${PANEL_IMAGE_TAG:-local}}
 dotnet run --project "$root/src/GrafanaPanel.Web" -c Release --no-build --no-launch-profile --urls "http://0.0.0.0:$port"
