@@ -42,6 +42,37 @@ public sealed class BackupImportLimitTests
     }
 
     [Fact]
+    public async Task An_upload_without_a_length_that_fills_the_disk_is_refused_with_507_and_its_partial_files_removed()
+    {
+        await using var disk = await TmpfsDirectory.MountAsync("8m");
+        var app = new BackupAppFactory(disk.Path);
+        app.With("Backups:ImportMaxBytes", "100000000");
+        try
+        {
+            await app.InitializeAsync();
+            await app.ReadyAsync();
+            using var client = await ClientAsync(app);
+            var body = Multipart(("manifest", "manifest.json", "{}"u8.ToArray()), ("archive", "lab_data.tar.zst", new byte[9 << 20]));
+            // A stream that cannot tell its length: the request goes without Content-Length.
+            var content = new StreamContent(new UnknownLengthStream(body));
+            content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=XyZ");
+
+            var response = await client.PostAsync("/backups/import", content);
+            var text = await response.Content.ReadAsStringAsync();
+
+            Assert.Null(content.Headers.ContentLength);
+            Assert.True(response.StatusCode == HttpStatusCode.InsufficientStorage, $"{(int)response.StatusCode} {text}");
+            Assert.Contains("ran out of space", text);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(disk.Path, "*", SearchOption.AllDirectories));
+            Assert.Equal(0, await app.DbAsync(db => db.BackupSets.CountAsync()));
+        }
+        finally
+        {
+            await app.DisposeAllAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_compression_bomb_is_refused_naming_its_numbers_and_nothing_is_listed()
     {
         var app = new BackupAppFactory();
@@ -148,6 +179,11 @@ public sealed class BackupImportLimitTests
 
         body.Write("--XyZ--\r\n"u8);
         return body.ToArray();
+    }
+
+    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, byte[] body)
