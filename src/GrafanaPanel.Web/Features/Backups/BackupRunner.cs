@@ -408,7 +408,7 @@ public sealed partial class BackupRunner(
         else
           if [ -n "$3" ]; then
             used=$(du -sk "$1" 2>/dev/null | awk '{ print $1 }')
-            if [ "$(( (free + used) * 1024 ))" -lt "$3" ]; then
+            if [ "$(( (free + ${used:-0}) * 1024 ))" -lt "$3" ]; then
               exit 11
             fi
           fi
