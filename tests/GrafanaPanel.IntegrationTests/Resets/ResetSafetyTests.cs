@@ -43,6 +43,44 @@ public sealed class ResetSafetyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reset_to_a_baseline_that_Docker_s_volume_storage_cannot_hold_is_refused_with_the_numbers_and_nothing_is_stopped()
+    {
+        // A service on a 4 MiB tmpfs volume holding 3 MiB when the baseline is captured ...
+        var tmpfs = new[] { "type=tmpfs", "device=tmpfs" };
+        var small = await _lab.Project.CreateVolumeAsync("small", driverOptions: [.. tmpfs, "o=size=4m"]);
+        var container = await _lab.Project.RunAsync("small", ["--stop-signal", "KILL", "-v", $"{small}:/data"], "sleep", "3600");
+        await BackupRig.InVolumeAsync(small, "head -c 3145728 /dev/urandom > /d/noise.bin");
+        var snapshot = _lab.App.Services.GetRequiredService<StackSnapshot>();
+        await Infrastructure.Eventually.HoldsAsync(() => snapshot.Current.Find("small")?.Volumes.Any(v => v.Name == small) == true,
+            TimeSpan.FromSeconds(30), "the snapshot to show the small volume");
+        var (service, scope) = await _lab.ServiceForAsync(PanelRoles.Instructor);
+        using var _ = scope;
+        var baseline = await _lab.CaptureAsync(service, "three-mib");
+        Assert.Equal(Web.Features.Backups.BackupSetStatus.Completed, baseline.Set!.Status);
+        var tarBytes = baseline.Set.Volumes.Single(v => v.VolumeName == small).UncompressedBytes;
+        // ... then made anew on a 2 MiB tmpfs, which the baseline's 3 MiB cannot fill even once emptied.
+        await Infrastructure.DockerCli.RunAsync("rm", "-f", container);
+        await Infrastructure.DockerCli.RunAsync("volume", "rm", small);
+        await _lab.Project.CreateVolumeAsync("small", driverOptions: [.. tmpfs, "o=size=2m"]);
+        container = await _lab.Project.RunAsync("small", ["--stop-signal", "KILL", "-v", $"{small}:/data"], "sleep", "3600");
+        await BackupRig.InVolumeAsync(small, "echo kept > /d/kept.txt");
+        await Infrastructure.Eventually.HoldsAsync(() => snapshot.Current.Find("small")?.Containers.Any(c => c.Id == container) == true,
+            TimeSpan.FromSeconds(30), "the snapshot to show the new small container");
+        var before = await BackupRig.FingerprintAsync(small);
+        var startedAt = await ResetLab.StartedAtAsync(container);
+
+        var run = await _lab.FinishedAsync(await service.RequestResetAsync(new ResetRequest(baseline.Id, ["small"], SafetyBackup: true, Confirmation: null)));
+
+        Assert.Equal(ResetStatus.Failed, run.Status);
+        Assert.Contains($"Volume {small} needs at least {tarBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes", run.Error);
+        Assert.Contains("Nothing was restored, stopped or emptied", run.Error);
+        Assert.Null(run.SafetySetId);
+        Assert.Equal(before, await BackupRig.FingerprintAsync(small));
+        Assert.Equal(startedAt, await ResetLab.StartedAtAsync(container));
+        Assert.Equal("running", await ResetLab.StateAsync(container));
+    }
+
+    [Fact]
     public async Task A_reset_is_refused_while_the_stack_has_not_been_read_and_nothing_is_stopped()
     {
         var dbBefore = await BackupRig.FingerprintAsync(_lab.DbVolume);
