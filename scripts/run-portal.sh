@@ -79,6 +79,23 @@ else
 fi
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
+# Helper containers (backups, restores, resets) always use this image, never one a backup names. It needs sh, find,
+# df, du, stat and awk: the portal's own image as compose builds it (docker compose build panel) has them, and so
+# has the stack's Debian-based postgres image, the fallback when the portal's image was never built here.
+if [[ -z ${Backups__HelperImage:-} ]]; then
+  Backups__HelperImage=grafana-panel:${PANEL_IMAGE_TAG:-local}
+  if docker_answers && ! docker image inspect "$Backups__HelperImage" >/dev/null 2>&1; then
+    stack_postgres=$(docker ps -a --filter "label=com.docker.compose.project=${Stack__ProjectName:-grafana-training}" \
+      --filter label=com.docker.compose.service=postgres --format '{{.Image}}' | head -n 1)
+    if [[ -n $stack_postgres ]]; then
+      Backups__HelperImage=$stack_postgres
+    else
+      say "backups will need a helper image: build grafana-panel:local (docker compose build panel) or set Backups__HelperImage"
+    fi
+  fi
+  export Backups__HelperImage
+fi
+say "helper image for backups and restores: $Backups__HelperImage"
 # From the publish folder (the content root), which lies inside the checkout: the catalog the portal reads is the
 # repository's deploy/portal/modules.yaml, the one an instructor edits.
 cd "$publish_dir"

@@ -126,6 +126,9 @@ public sealed class FakeDockerEngine : IDockerEngine
 
     public Task<bool> VolumeExistsAsync(string name, CancellationToken ct) => Task.FromResult(Volumes.Any(v => v.Name == name));
 
+    public Task<VolumeRecord?> InspectVolumeAsync(string name, CancellationToken ct) =>
+        Task.FromResult(Volumes.FirstOrDefault(v => v.Name == name) is { } v ? new VolumeRecord(v.Name, v.Labels) : null);
+
     public Task CreateVolumeAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct) => Record($"create volume {name}");
 
     public Task RemoveVolumeAsync(string name, CancellationToken ct) => Record($"remove volume {name}");

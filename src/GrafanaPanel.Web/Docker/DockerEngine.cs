@@ -172,6 +172,8 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     public async Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct)
     {
         var body = HelperContainerBody.Build(spec);
+        // Before the create: a missing volume would be created by it, and a portal volume is never mounted at all.
+        await CheckHelperVolumesAsync(spec, ct);
         var created = await CallAsync("creating a helper container", $"Image {spec.Image}",
             token => _client.Containers.CreateContainerAsync(body, token), ct);
 
@@ -181,6 +183,8 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
             var inspected = await CallAsync($"inspecting helper container {created.ID}", ContainerSubject(created.ID),
                 token => _client.Containers.InspectContainerAsync(created.ID, token), ct);
             CheckCreatedHelper(inspected, spec);
+            // Again now that the container references the volumes: none can be removed and made anew in between.
+            await CheckHelperVolumesAsync(spec, ct);
         }
         catch
         {
@@ -247,6 +251,38 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         catch (DockerNotFoundException)
         {
             return false;
+        }
+    }
+
+    public async Task<VolumeRecord?> InspectVolumeAsync(string name, CancellationToken ct)
+    {
+        if (!HelperContainerBody.IsVolumeName(name))
+        {
+            return null;
+        }
+
+        try
+        {
+            var volume = await CallAsync($"inspecting volume {name}", VolumeSubject(name), token => _client.Volumes.InspectAsync(name, token), ct);
+            return new VolumeRecord(volume.Name, (IReadOnlyDictionary<string, string>?)volume.Labels ?? new Dictionary<string, string>());
+        }
+        catch (DockerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Refuses a helper that would mount a volume that does not exist or is labelled as the portal's own.</summary>
+    private async Task CheckHelperVolumesAsync(HelperContainerSpec spec, CancellationToken ct)
+    {
+        foreach (var mount in spec.Volumes)
+        {
+            var volume = await InspectVolumeAsync(mount.VolumeName, ct)
+                ?? throw new PortalVolumeRefusedException(mount.VolumeName, "it does not exist in the Docker engine; a helper never creates a volume.");
+            if (PortalVolumeRefusedException.ProblemOf(volume.Labels) is { } problem)
+            {
+                throw new PortalVolumeRefusedException(mount.VolumeName, problem);
+            }
         }
     }
 

@@ -26,6 +26,24 @@ public sealed record VolumeRecord(string Name, IReadOnlyDictionary<string, strin
 public sealed class UnsafeHelperContainerException(string problem)
     : Exception($"The helper container was not created: {problem}");
 
+/// <summary>
+/// A helper container would have mounted a volume that carries the label <c>grafana-panel.role</c> (the portal's own
+/// data), or one that does not exist. Read from the engine at the moment of the action, whatever the stack snapshot
+/// says: no backup, restore, reset or rollback ever reads or writes such a volume.
+/// </summary>
+public sealed class PortalVolumeRefusedException(string volume, string problem)
+    : Exception($"Volume {volume} was not touched: {problem}")
+{
+    public string Volume { get; } = volume;
+
+    /// <summary>Why a volume with these labels may not be mounted into a helper, or null when it may.</summary>
+    public static string? ProblemOf(IReadOnlyDictionary<string, string> labels) =>
+        labels.TryGetValue(ContainerRecord.PortalRoleLabel, out var role)
+            ? $"it carries the label {ContainerRecord.PortalRoleLabel}={role}, so it holds the portal's own data, which no backup, " +
+              "restore, reset or rollback ever touches."
+            : null;
+}
+
 /// <summary>Builds and checks the body of the portal's helper containers (docs/security.md, "Helper containers").</summary>
 internal static partial class HelperContainerBody
 {

@@ -52,7 +52,10 @@ public interface IDockerEngine
 
     /// <summary>
     /// Creates (never starts) a helper container from a body the portal writes: checked by
-    /// <see cref="HelperContainerBody.Check"/> before it is sent, and inspected after. Returns its id.
+    /// <see cref="HelperContainerBody.Check"/> before it is sent, and inspected after. Every volume it mounts is read
+    /// from the engine before and after the create (when the container pins it): one that does not exist, or that
+    /// carries the label <c>grafana-panel.role</c> (the portal's own data), is refused with
+    /// <see cref="PortalVolumeRefusedException"/> and no container is left. Returns its id.
     /// </summary>
     Task<string> CreateHelperContainerAsync(HelperContainerSpec spec, CancellationToken ct);
 
@@ -73,6 +76,9 @@ public interface IDockerEngine
 
     /// <summary>Whether a volume of that name exists (in any project).</summary>
     Task<bool> VolumeExistsAsync(string name, CancellationToken ct);
+
+    /// <summary>One volume with its labels as the engine holds them now (any project); null when it does not exist.</summary>
+    Task<VolumeRecord?> InspectVolumeAsync(string name, CancellationToken ct);
 
     Task CreateVolumeAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct);
 

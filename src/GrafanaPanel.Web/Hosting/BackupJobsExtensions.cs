@@ -102,7 +102,7 @@ public static class BackupJobsExtensions
             catch (BackupImportRefusedException ex)
             {
                 await audit.RecordAsync(new AuditRecord(name, BackupAuditActions.Import, "upload", false, ex.Message));
-                return Results.BadRequest(new { error = ex.Message });
+                return Results.Json(new { error = ex.Message }, statusCode: ex.StatusCode);
             }
         }).RequireAuthorization().DisableAntiforgery();
     }

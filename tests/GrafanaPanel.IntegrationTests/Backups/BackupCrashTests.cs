@@ -95,11 +95,12 @@ public sealed class BackupCrashTests : IAsyncLifetime
             await Eventually.ReturnsAsync(() => SetAsync(id), s => s.Status == BackupSetStatus.Completed, Wait, "the backup to complete");
             await BackupRig.ScribbleAsync(volume);
             var before = await BackupRig.FingerprintAsync(volume);
-            // The first helper to exit is the one that moved the old content aside: from then on the volume is half-restored.
+            // The first helper to exit checked the room (read-only, before anything was stopped); the second is the one that
+            // moved the old content aside: from then on the volume is half-restored.
             await using var emptied = DockerEvents.Follow("event=die", "label=grafana-panel.helper=true", $"label={ContainerRecord.ProjectLabel}={_rig.Project.Name}");
             Jobs().Enqueue<RestoreJob>(job => job.RunAsync(id, null, null, "teacher@panel.test", CancellationToken.None));
 
-            await emptied.First.WaitAsync(Wait);
+            await emptied.Nth(2).WaitAsync(Wait);
             await portal.KillAsync();
 
             var journal = JsonSerializer.Deserialize<InflightJournal>(

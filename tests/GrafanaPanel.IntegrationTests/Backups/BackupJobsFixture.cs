@@ -159,8 +159,9 @@ public sealed class BackupAppFactory : BackupPortalFactory
     public const string PrometheusVolume = "grafana-training_prometheus_data";
     public const string PortalVolume = "grafana-training_panel_db";
 
-    public BackupAppFactory()
-        : base(backupDirectory: null)
+    /// <param name="backupDirectory">The backup directory (e.g. a small tmpfs); default a new temporary folder.</param>
+    public BackupAppFactory(string? backupDirectory = null)
+        : base(backupDirectory)
     {
         // No daemon: the stack snapshot holds exactly the containers the test puts there.
         With("Docker:Endpoint", "unix:///tmp/grafanapanel-no-docker.sock");

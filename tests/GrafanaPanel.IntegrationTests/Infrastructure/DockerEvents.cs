@@ -9,12 +9,43 @@ namespace GrafanaPanel.IntegrationTests.Infrastructure;
 public sealed class DockerEvents : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly List<string> _ids = [];
+    private readonly List<(int Count, TaskCompletionSource<string> Done)> _waiting = [];
 
     private DockerEvents(Process process) => _process = process;
 
     /// <summary>The first event's id (the container's), once it has happened.</summary>
-    public Task<string> First => _first.Task;
+    public Task<string> First => Nth(1);
+
+    /// <summary>The <paramref name="count"/>-th event's id, once it has happened.</summary>
+    public Task<string> Nth(int count)
+    {
+        lock (_gate)
+        {
+            if (_ids.Count >= count)
+            {
+                return Task.FromResult(_ids[count - 1]);
+            }
+
+            var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting.Add((count, done));
+            return done.Task;
+        }
+    }
+
+    private void Add(string id)
+    {
+        lock (_gate)
+        {
+            _ids.Add(id);
+            foreach (var waiter in _waiting.Where(w => w.Count == _ids.Count).ToList())
+            {
+                waiter.Done.TrySetResult(id);
+                _waiting.Remove(waiter);
+            }
+        }
+    }
 
     /// <summary>Starts following (events since this second are replayed, so none is missed while the CLI starts);
     /// <paramref name="filters"/> are <c>docker events --filter</c> values such as <c>event=die</c>.</summary>
@@ -37,7 +68,7 @@ public sealed class DockerEvents : IAsyncDisposable
         {
             if (e.Data is { Length: > 0 } id)
             {
-                events._first.TrySetResult(id);
+                events.Add(id);
             }
         };
         events._process.BeginOutputReadLine();

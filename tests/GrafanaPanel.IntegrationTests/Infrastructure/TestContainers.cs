@@ -91,6 +91,12 @@ public sealed class TestProject : IAsyncDisposable
         DockerCli.RunAsync("volume", "create", "--label", $"{ContainerRecord.ProjectLabel}={Name}",
             "--label", $"{ContainerRecord.VolumeLabel}={key}", $"{Name}_{key}");
 
+    /// <summary>As <see cref="CreateVolumeAsync(string)"/>, with more labels and the local driver's options (<c>--opt</c>).</summary>
+    public Task<string> CreateVolumeAsync(string key, IEnumerable<(string Key, string Value)>? labels = null, IEnumerable<string>? driverOptions = null) =>
+        DockerCli.RunAsync(["volume", "create", "--label", $"{ContainerRecord.ProjectLabel}={Name}", "--label", $"{ContainerRecord.VolumeLabel}={key}",
+            .. (labels ?? []).SelectMany(l => new[] { "--label", $"{l.Key}={l.Value}" }),
+            .. (driverOptions ?? []).SelectMany(o => new[] { "--opt", o }), $"{Name}_{key}"]);
+
     /// <summary>Polls <c>docker inspect</c> until the container's state is <paramref name="status"/>.</summary>
     public static Task WaitForStatusAsync(string id, string status) =>
         Eventually.ReturnsAsync(() => DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", id), s => s == status,

@@ -7,18 +7,24 @@ using Microsoft.Net.Http.Headers;
 
 namespace GrafanaPanel.Web.Features.Backups;
 
-/// <summary>An upload that cannot be imported; the message is returned with 400.</summary>
-public sealed class BackupImportRefusedException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>An upload that cannot be imported; the message is returned with <see cref="StatusCode"/> (400 unless said).</summary>
+public sealed class BackupImportRefusedException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    public int StatusCode { get; init; } = StatusCodes.Status400BadRequest;
+}
 
 /// <summary>
 /// Imports a set uploaded as <c>multipart/form-data</c>: a part named <c>manifest</c> (the set's manifest.json) and
 /// one part per archive, each with the file name its manifest records (e.g. <c>grafana_data.tar.zst</c>). The
 /// parts are streamed to a hidden temporary folder under the backup directory (never held in memory), counted
 /// against <see cref="BackupJobOptions.ImportMaxBytes"/>, and every archive is validated like a restore (size,
-/// SHA-256, every tar entry, entry count) before the folder is renamed into place and listed. Anything else:
-/// refused, the temporary folder removed, nothing listed.
+/// SHA-256, every tar entry, entry count, <see cref="ArchiveLimits"/>) within
+/// <see cref="BackupOptions.ImportValidationTimeout"/> before the folder is renamed into place and listed. A
+/// <c>Content-Length</c> over the backup directory's free space is refused with 507 before anything is written.
+/// Anything else: refused, the temporary folder removed, nothing listed.
 /// </summary>
-public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOptions<BackupJobOptions> options, TimeProvider time)
+public sealed class BackupImport(
+    PanelDbContext db, BackupFolders folders, IOptions<BackupJobOptions> options, IOptions<BackupOptions> backupOptions, TimeProvider time)
 {
     public async Task<BackupSet> ImportAsync(HttpRequest request, string user, CancellationToken ct)
     {
@@ -41,6 +47,17 @@ public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOpti
         }
 
         Directory.CreateDirectory(folders.Root);
+        var free = new DriveInfo(folders.Root).AvailableFreeSpace;
+        if (request.ContentLength > free)
+        {
+            throw new BackupImportRefusedException(
+                $"The upload is {request.ContentLength:N0} bytes, but the backup directory {folders.Root} has only {free:N0} bytes free; " +
+                "nothing was written. Free some space or point Backups__Directory at a larger disk.")
+            {
+                StatusCode = StatusCodes.Status507InsufficientStorage,
+            };
+        }
+
         var temp = Path.Combine(folders.Root, $".import-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);
         try
@@ -72,17 +89,7 @@ public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOpti
                 throw new BackupImportRefusedException($"'{extra}' is not an archive of this set's manifest.");
             }
 
-            foreach (var volume in manifest.Volumes)
-            {
-                try
-                {
-                    await ArchiveVerifier.ValidateAsync(temp, manifest, volume, ct);
-                }
-                catch (ArchiveRejectedException ex)
-                {
-                    throw new BackupImportRefusedException($"'{volume.ArchiveFile}' was refused: {ex.Message.Replace(temp + "/", "", StringComparison.Ordinal)}", ex);
-                }
-            }
+            await ValidateArchivesAsync(temp, manifest, ct);
 
             if (await db.BackupSets.AnyAsync(s => s.Id == manifest.SetId, ct))
             {
@@ -112,6 +119,31 @@ public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOpti
             if (Directory.Exists(temp))
             {
                 Directory.Delete(temp, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Every archive as a restore would check it, all within <see cref="BackupOptions.ImportValidationTimeout"/>.</summary>
+    private async Task ValidateArchivesAsync(string temp, BackupManifest manifest, CancellationToken ct)
+    {
+        var limit = backupOptions.Value.ImportValidationTimeout;
+        using var timeout = new CancellationTokenSource(limit, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        foreach (var volume in manifest.Volumes)
+        {
+            try
+            {
+                await ArchiveVerifier.ValidateAsync(temp, manifest, volume, backupOptions.Value.Limits, linked.Token);
+            }
+            catch (ArchiveRejectedException ex)
+            {
+                throw new BackupImportRefusedException($"'{volume.ArchiveFile}' was refused: {ex.Message.Replace(temp + "/", "", StringComparison.Ordinal)}", ex);
+            }
+            catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new BackupImportRefusedException(
+                    $"Validating the upload took longer than {limit} (Backups__ImportValidationTimeout) and was stopped at '{volume.ArchiveFile}'; " +
+                    "nothing was imported. Raise the setting for very large sets.", ex);
             }
         }
     }
@@ -161,6 +193,15 @@ public sealed class BackupImport(PanelDbContext db, BackupFolders folders, IOpti
                     throw new BackupImportRefusedException($"'{name}' is empty (0 bytes).");
                 }
             }
+        }
+        catch (IOException ex) when (ex.HResult == 28)
+        {
+            // ENOSPC: an upload without a Content-Length (or a longer body than it said) filled the disk.
+            throw new BackupImportRefusedException(
+                $"The backup directory ran out of space after {total:N0} bytes of the upload; nothing was imported and the partial upload was removed.", ex)
+            {
+                StatusCode = StatusCodes.Status507InsufficientStorage,
+            };
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or BadHttpRequestException)
         {

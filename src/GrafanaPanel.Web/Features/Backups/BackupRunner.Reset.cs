@@ -13,6 +13,22 @@ public sealed partial class BackupRunner
         ResolveStackVolumesAsync(names, ct);
 
     /// <summary>
+    /// Before a reset stops anything: the snapshot is fresh, every volume it replaces is a volume of the stack and
+    /// not labelled as the portal's (read from the engine now), and each archive of <paramref name="set"/> fits its
+    /// volume once emptied. Refuses with the reason and the numbers.
+    /// </summary>
+    public async Task CheckBeforeResetAsync(IReadOnlyList<string> replaced, ValidatedSet? set, CancellationToken ct)
+    {
+        RefuseWhileStale("reset");
+        var image = HelperImage;
+        await ResolveStackVolumesAsync(replaced, ct);
+        if (set is not null)
+        {
+            await CheckRoomAsync([.. set.Archives.Where(a => replaced.Contains(a.Volume.Name, StringComparer.Ordinal))], image, ct);
+        }
+    }
+
+    /// <summary>
     /// Reads a set's manifest and checks the archives of <paramref name="volumes"/> (size, hash and every tar
     /// entry), refusing with the reason before anything is touched. What it returns opens those archives for upload.
     /// </summary>
@@ -37,7 +53,7 @@ public sealed partial class BackupRunner
     public async Task ReplaceStoppedVolumesAsync(ValidatedSet set, IReadOnlyList<string> volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var targets = await ResolveStackVolumesAsync(volumes, ct);
-        var image = HelperImageFor(targets);
+        var image = HelperImage;
         foreach (var name in targets)
         {
             var archive = set.Archives.FirstOrDefault(a => a.Volume.Name == name)
@@ -51,7 +67,7 @@ public sealed partial class BackupRunner
     public async Task EmptyStoppedVolumesAsync(IReadOnlyList<string> volumes, CancellationToken ct)
     {
         var targets = await ResolveStackVolumesAsync(volumes, ct);
-        var image = HelperImageFor(targets);
+        var image = HelperImage;
         foreach (var volume in targets)
         {
             await EmptyVolumeAsync(volume, image, ct);

@@ -51,7 +51,7 @@ public sealed partial class BackupRunner(
 
         var volumes = await ResolveStackVolumesAsync(request.Volumes, ct);
         var users = UsersOf(volumes);
-        var image = HelperImageFor(volumes);
+        var image = HelperImage;
         CheckFreeSpace(volumes);
 
         var startedAt = time.GetUtcNow();
@@ -83,6 +83,14 @@ public sealed partial class BackupRunner(
                 if (archive.RootName != volume)
                 {
                     throw new InvalidDataException($"The daemon's tar of {volume} has the root '{archive.RootName}' instead of the volume's name.");
+                }
+
+                // A set that could not be restored here is no backup: say so now, not at the restore.
+                if (_options.Limits.Problem(archive.TarBytes, archive.CompressedBytes) is { } tooLarge)
+                {
+                    throw new BackupRefusedException(
+                        $"Volume {volume} cannot be kept in a set this portal would restore: {tooLarge} Raise Backups__MaxTarBytes or " +
+                        "Backups__MaxCompressionRatio if this volume is meant to be that large.");
                 }
 
                 BackupLog.VolumeWritten(logger, request.SetId, volume, archive.TarBytes, archive.CompressedBytes);
@@ -130,6 +138,8 @@ public sealed partial class BackupRunner(
     public async Task<RestoreOutcome> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
+        RefuseWhileStale("restored");
+        var image = HelperImage;
         var folder = ResolveSetFolder(request.Folder);
         var manifest = await ReadManifestAsync(folder, ct);
         var chosen = ChooseVolumes(manifest, request.Volumes);
@@ -159,7 +169,9 @@ public sealed partial class BackupRunner(
             archives.Add(await ValidateOrRefuseAsync(folder, manifest, volume, ct));
         }
 
-        var image = HelperImageFor(targets);
+        // Room first: a volume the archive cannot fill is never stopped, let alone emptied.
+        progress?.Report(new BackupProgress("Checking room", null, 0, null));
+        await CheckRoomAsync(archives, image, ct);
         var users = UsersInOrder(targets);
         Interruption? interruption = null;
         BackupOutcome? safety = null;
@@ -250,7 +262,7 @@ public sealed partial class BackupRunner(
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
             try
             {
-                archives.Add(await ArchiveVerifier.ValidateAsync(setFolder, manifest, volume, ct));
+                archives.Add(await ArchiveVerifier.ValidateAsync(setFolder, manifest, volume, _options.Limits, ct));
             }
             catch (ArchiveRejectedException e)
             {
@@ -300,7 +312,8 @@ public sealed partial class BackupRunner(
     /// <summary>
     /// Puts a restore's safety backup back after the restore was cut off (recovery after a killed portal or a lost
     /// engine): every volume of the set is validated and its content replaced. Needs no stack snapshot (the helper image
-    /// is the option or one the manifest names); the caller keeps the services stopped and starts them after.
+    /// is the setting); the caller keeps the services stopped and starts them after. A volume labelled as the portal's
+    /// is refused by the engine when its helper is created.
     /// </summary>
     public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
     {
@@ -313,10 +326,10 @@ public sealed partial class BackupRunner(
             archives.Add(await ValidateOrRefuseAsync(folder, manifest, volume, ct));
         }
 
+        // The image is the setting, never one the manifest names (a set may come from anywhere).
+        var image = HelperImage;
         foreach (var archive in archives)
         {
-            var image = HelperImageOrNull(archive.Volume.Images) ?? throw new BackupRefusedException(
-                $"No helper image to roll {archive.Volume.Name} back: set Backups__HelperImage.");
             await ReplaceVolumeContentAsync(archive, image, progress: null, ct);
             BackupLog.VolumeRestored(logger, archive.Volume.Name, manifest.SetId);
         }
@@ -338,7 +351,14 @@ public sealed partial class BackupRunner(
         // Keeping the old content needs room for the new beside it: the tar's bytes plus a block per entry.
         var room = archive.Volume.TarBytes + (archive.Volume.EntryCount * 4096L);
         var exit = await RunVolumeCommandAsync(volume, image, "moving the old content aside", root => ["sh", "-c", MoveAsideScript, $"{root}/{trash}", root,
-            room.ToString(CultureInfo.InvariantCulture)], ct, NotEnoughRoomToKeep);
+            room.ToString(CultureInfo.InvariantCulture), archive.Volume.TarBytes.ToString(CultureInfo.InvariantCulture)], ct, NotEnoughRoomToKeep, NoRoomAtAll);
+        if (exit == NoRoomAtAll)
+        {
+            throw new BackupRefusedException(
+                $"Volume {volume} was left as it was: Docker's volume storage has no room for the {archive.Volume.TarBytes:N0} bytes of the archive " +
+                "even once the volume is emptied.");
+        }
+
         if (exit == NotEnoughRoomToKeep)
         {
             // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
@@ -369,10 +389,15 @@ public sealed partial class BackupRunner(
     /// <summary>The move-aside script's exit code when the disk lacks room to keep the old content: it emptied the volume.</summary>
     internal const int NotEnoughRoomToKeep = 10;
 
+    /// <summary>The move-aside script's exit code when even an emptied volume could not hold the new content: it touched nothing.</summary>
+    internal const int NoRoomAtAll = 11;
+
     /// <summary>
-    /// $0 the trash folder, $1 the volume's mount, $2 the bytes the new content needs. With room for both, every
-    /// entry at the top of the volume is renamed into the trash folder (batched; earlier leftovers move in too);
-    /// without, the volume is emptied and the script exits with <see cref="NotEnoughRoomToKeep"/>.
+    /// $0 the trash folder, $1 the volume's mount, $2 the bytes the new content needs beside the old, $3 (optional)
+    /// the least it needs at all (the tar's size). With room for both, every entry at the top of the volume is renamed
+    /// into the trash folder (batched; earlier leftovers move in too). Without, when the free space and what the old
+    /// content takes (du) are less than $3, nothing is touched and the script exits with <see cref="NoRoomAtAll"/>;
+    /// else the volume is emptied and the script exits with <see cref="NotEnoughRoomToKeep"/>.
     /// </summary>
     internal const string MoveAsideScript = """
         set -e
@@ -381,10 +406,98 @@ public sealed partial class BackupRunner(
           mkdir -- "$0"
           find "$1" -mindepth 1 -maxdepth 1 ! -path "$0" -exec sh -c 'mv -- "$@" "$0"' "$0" {} +
         else
+          if [ -n "$3" ]; then
+            used=$(du -sk "$1" 2>/dev/null | awk '{ print $1 }')
+            if [ "$(( (free + ${used:-0}) * 1024 ))" -lt "$3" ]; then
+              exit 11
+            fi
+          fi
           find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
           exit 10
         fi
         """;
+
+    /// <summary>
+    /// $1 $2, $3 $4, …: a volume's mount and the bytes its new content needs at least. Prints, per volume, the mount,
+    /// the free bytes of Docker's volume storage there, and (only when the free bytes are not enough) the bytes the
+    /// volume's current content takes, which emptying it would give back; else "-".
+    /// </summary>
+    internal const string RoomScript = """
+        while [ "$#" -ge 2 ]; do
+          free=$(df -Pk "$1" | awk 'NR == 2 { print $4 }')
+          if [ "$((free * 1024))" -ge "$2" ]; then
+            used=-
+          else
+            used=$(du -sk "$1" 2>/dev/null | awk '{ print $1 * 1024 }')
+          fi
+          echo "$1 $((free * 1024)) $used"
+          shift 2
+        done
+        """;
+
+    /// <summary>
+    /// Refuses, naming the numbers, when Docker's volume storage cannot hold an archive's content in its volume even
+    /// once the volume is emptied: read by one helper (each volume mounted read-only) before anything is stopped.
+    /// </summary>
+    private async Task CheckRoomAsync(IReadOnlyList<ValidatedArchive> archives, string image, CancellationToken ct)
+    {
+        if (archives.Count == 0)
+        {
+            return;
+        }
+
+        var needs = archives.ToDictionary(a => "/v/" + a.Volume.Name, a => a.Volume, StringComparer.Ordinal);
+        var helper = await docker.CreateHelperContainerAsync(
+            new HelperContainerSpec(_project, image, [.. archives.Select(a => new HelperVolumeMount(a.Volume.Name, "/v/" + a.Volume.Name, ReadOnly: true))],
+                ["sh", "-c", RoomScript, "room", .. archives.SelectMany(a => new[] { "/v/" + a.Volume.Name, a.Volume.TarBytes.ToString(CultureInfo.InvariantCulture) })],
+                // du reads folders of other users as root does by default; the mounts are read-only.
+                AllowDeletingAnyFile: true), ct);
+        var lines = new List<string>();
+        try
+        {
+            await docker.StartContainerAsync(helper, ct);
+            var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
+            await foreach (var line in docker.ReadLogsAsync(helper, tail: -1, follow: false, ct))
+            {
+                if (line.Stream == LogStream.Stdout)
+                {
+                    lines.Add(line.Text.Trim());
+                }
+            }
+
+            if (exit != 0)
+            {
+                throw new DockerOperationException($"Checking the room for the restore failed: the helper exited with {exit} (does image {image} have df, du and awk?).");
+            }
+        }
+        finally
+        {
+            await RemoveHelperAsync(helper);
+        }
+
+        var problems = new List<string>();
+        foreach (var (mount, volume) in needs)
+        {
+            var parts = lines.FirstOrDefault(l => l.StartsWith(mount + " ", StringComparison.Ordinal))?.Split(' ');
+            if (parts is not [_, var freeText, var usedText] || !long.TryParse(freeText, NumberStyles.None, CultureInfo.InvariantCulture, out var free))
+            {
+                throw new DockerOperationException($"Checking the room for {volume.Name} gave no answer the portal could read ({string.Join(" | ", lines)}).");
+            }
+
+            var used = long.TryParse(usedText, NumberStyles.None, CultureInfo.InvariantCulture, out var u) ? u : 0;
+            if (free < volume.TarBytes && free + used < volume.TarBytes)
+            {
+                problems.Add($"Volume {volume.Name} needs at least {volume.TarBytes:N0} bytes (the archive's tar), but Docker's volume storage has " +
+                    $"{free:N0} bytes free there and the volume's current content takes {used:N0} bytes, {free + used:N0} bytes in all.");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BackupRefusedException(
+                $"Nothing was restored, stopped or emptied: {string.Join(" ", problems)} Free space where Docker keeps its volumes, then try again.");
+        }
+    }
 
     /// <summary>Refuses a name that is not a Docker volume name or a volume that exists already, before anything is read.</summary>
     private async Task CheckNewVolumeNameAsync(string newVolume, CancellationToken ct)
@@ -404,8 +517,7 @@ public sealed partial class BackupRunner(
         ValidatedArchive archive, string newVolume, IReadOnlyDictionary<string, string> labels, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         await CheckNewVolumeNameAsync(newVolume, ct);
-        var image = HelperImageOrNull(archive.Volume.Images) ?? throw new BackupRefusedException(
-            $"No helper image: set Backups__HelperImage, or keep an image the volume's services used ({string.Join(", ", archive.Volume.Images)}).");
+        var image = HelperImage;
         await docker.CreateVolumeAsync(newVolume, labels, ct);
         try
         {
@@ -525,7 +637,8 @@ public sealed partial class BackupRunner(
     /// command gets) and may delete any file in it; a non-zero exit fails with what was being done.
     /// </summary>
     private async Task<long> RunVolumeCommandAsync(
-        string volume, string image, string doing, Func<string, IReadOnlyList<string>> command, CancellationToken ct, int? alsoFine = null)
+        string volume, string image, string doing, Func<string, IReadOnlyList<string>> command, CancellationToken ct, int? alsoFine = null,
+        int? alsoFine2 = null)
     {
         var root = "/v/" + volume;
         var helper = await docker.CreateHelperContainerAsync(
@@ -534,7 +647,7 @@ public sealed partial class BackupRunner(
         {
             await docker.StartContainerAsync(helper, ct);
             var exit = await docker.WaitContainerAsync(helper, EmptyLimit, ct);
-            if (exit != 0 && exit != alsoFine)
+            if (exit != 0 && exit != alsoFine && exit != alsoFine2)
             {
                 throw new DockerOperationException(
                     $"Volume {volume}: {doing} failed: the helper exited with {exit} (does image {image} have sh, find, mv, rm, df and awk?).");
@@ -556,11 +669,11 @@ public sealed partial class BackupRunner(
             new ArchiveWriteOptions { Compression = compression, Progress = new SyncProgress<ArchiveProgress>(onProgress) }, ct);
     }
 
-    private static async Task<ValidatedArchive> ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
+    private async Task<ValidatedArchive> ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
     {
         try
         {
-            return await ArchiveVerifier.ValidateAsync(folder, manifest, volume, ct);
+            return await ArchiveVerifier.ValidateAsync(folder, manifest, volume, _options.Limits, ct);
         }
         catch (ArchiveRejectedException e)
         {
@@ -602,6 +715,17 @@ public sealed partial class BackupRunner(
             }
         }
 
+        // The labels as the engine holds them now, whatever the snapshot says (the engine checks again at every helper).
+        foreach (var name in resolved)
+        {
+            var live = await docker.InspectVolumeAsync(name, ct)
+                ?? throw new BackupRefusedException($"Volume {name} does not exist in the Docker engine; nothing was touched.");
+            if (PortalVolumeRefusedException.ProblemOf(live.Labels) is { } problem)
+            {
+                throw new BackupRefusedException($"Volume {name} was not touched: {problem}");
+            }
+        }
+
         return resolved;
     }
 
@@ -621,13 +745,21 @@ public sealed partial class BackupRunner(
     private List<ContainerRecord> UsersInOrder(IReadOnlyList<string> volumes) =>
         [.. StackContainers().Where(c => !c.IsPortal && c.Mounts.Any(m => m.VolumeName is { } name && volumes.Contains(name, StringComparer.Ordinal)))];
 
-    private string HelperImageFor(IReadOnlyList<string> volumes) =>
-        HelperImageOrNull([.. UsersOf(volumes).Values.SelectMany(c => c).Select(c => c.Image)])
-        ?? throw new BackupRefusedException(
-            $"No helper image for {string.Join(", ", volumes)}: no container of the stack uses them. Set Backups__HelperImage (e.g. the portal's own image).");
+    /// <summary>The helper image: always the setting, never an image a manifest or a container names.</summary>
+    private string HelperImage => !string.IsNullOrWhiteSpace(_options.HelperImage)
+        ? _options.HelperImage
+        : throw new BackupRefusedException("Backups__HelperImage is not set, so no helper container can be made; nothing was touched. " +
+            "Set it to the portal's own image (compose and scripts/run-portal.sh do).");
 
-    private string? HelperImageOrNull(IReadOnlyList<string> candidates) =>
-        !string.IsNullOrWhiteSpace(_options.HelperImage) ? _options.HelperImage : candidates.FirstOrDefault(i => !string.IsNullOrEmpty(i));
+    /// <summary>A restore or reset acts on what the engine shows; while the snapshot is stale that is not known.</summary>
+    private void RefuseWhileStale(string what)
+    {
+        if (snapshot.Current.StaleReason is { } stale)
+        {
+            throw new BackupRefusedException(
+                $"Nothing was {what}: the stack's state is not known right now ({stale}). Try again once the Docker engine has been read.");
+        }
+    }
 
     private void CheckFreeSpace(IReadOnlyList<string> volumes)
     {

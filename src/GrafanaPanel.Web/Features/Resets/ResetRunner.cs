@@ -128,6 +128,9 @@ public sealed class ResetRunner(
             validated = await backups.ValidateSetAsync(baseline.Set!.Folder, toRestore, null, ct);
         }
 
+        // The volumes' labels as the engine holds them now (never the portal's own), and room to fill each one.
+        await backups.CheckBeforeResetAsync(plan.ReplacedVolumes, validated, ct);
+
         await log.DoneAsync(check, $"Baseline \"{plan.BaselineName}\"" + (plan.BaselineTakenAt is { } at ? $" taken {at:yyyy-MM-dd HH:mm} UTC" : " (empty volumes)") +
             $": {toRestore.Count} volume(s) to restore, {plan.VolumesTo(VolumeResetAction.Empty).Count} to empty, {plan.VolumesTo(VolumeResetAction.Keep).Count} kept; " +
             $"{plan.Services.Count} service(s).");

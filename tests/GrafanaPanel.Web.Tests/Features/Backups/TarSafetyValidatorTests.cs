@@ -262,11 +262,38 @@ public sealed class TarSafetyValidatorTests
         Assert.Equal("data/f", refusal.EntryName);
     }
 
+    [Theory]
+    [InlineData("SCHILY.xattr.security.selinux", "security.selinux")]
+    [InlineData("SCHILY.xattr.security.ima", "security.ima")]
+    [InlineData("SCHILY.xattr.trusted.overlay.opaque", "trusted.overlay.opaque")]
+    [InlineData("SCHILY.xattr.system.posix_acl_access", "system.posix_acl_access")]
+    [InlineData("SCHILY.xattr.user.", "user.")]
+    [InlineData("LIBARCHIVE.xattr.user.origin", "user.origin")]
+    [InlineData("LIBARCHIVE.xattr.security.capability", "security.capability")]
+    public async Task An_extended_attribute_outside_the_user_namespace_is_refused_naming_it(string key, string attribute)
+    {
+        var entry = new PaxTarEntry(TarEntryType.RegularFile, "data/f", new Dictionary<string, string> { [key] = "x" })
+        {
+            Mode = (UnixFileMode)0x1A4,
+            DataStream = new MemoryStream([1]),
+        };
+
+        var refusal = await RefusalAsync(new TarBuilder().File("data/ok").Add(entry).Build());
+
+        Assert.Equal(TarRule.ExtendedAttribute, refusal.Rule);
+        Assert.Equal("data/f", refusal.EntryName);
+        Assert.Contains($"'{attribute}'", refusal.Message);
+        Assert.Contains("only user.*", refusal.Message);
+    }
+
     [Fact]
-    public async Task Extended_attributes_other_than_capabilities_are_accepted()
+    public async Task Extended_attributes_in_the_user_namespace_are_accepted()
     {
         var entry = new PaxTarEntry(TarEntryType.RegularFile, "data/f",
-            new Dictionary<string, string> { ["SCHILY.xattr.user.origin"] = "lab" }) { DataStream = new MemoryStream([1]) };
+            new Dictionary<string, string> { ["SCHILY.xattr.user.origin"] = "lab", ["SCHILY.xattr.user.mime_type"] = "text/plain" })
+        {
+            DataStream = new MemoryStream([1]),
+        };
 
         var summary = await ValidateAsync(new TarBuilder().Add(entry).Build());
 
@@ -307,7 +334,7 @@ public sealed class TarSafetyValidatorTests
 
         Assert.Equal(TarRule.TooLarge, refusal.Rule);
         Assert.Equal("data/zeros", refusal.EntryName);
-        Assert.Contains("4194304", refusal.Message);
+        Assert.Contains("4,194,304 bytes allowed", refusal.Message);
     }
 
     [Fact]

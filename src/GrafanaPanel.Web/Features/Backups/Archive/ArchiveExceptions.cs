@@ -39,6 +39,7 @@ public enum TarRule
     Corrupt,
     TrailingData,
     Empty,
+    ExtendedAttribute,
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace GrafanaPanel.Web.Features.Backups.Archive;
 
 /// <summary>
-/// One volume's archive that passed <see cref="ArchiveVerifier.ValidateAsync(string, BackupManifest, ManifestVolume, CancellationToken)"/>:
+/// One volume's archive that passed <see cref="ArchiveVerifier.ValidateAsync(string, BackupManifest, ManifestVolume, ArchiveLimits, CancellationToken)"/>:
 /// its size and SHA-256 are the recorded ones and every tar entry is safe. Only this proof opens the tar for upload.
 /// </summary>
 public sealed class ValidatedArchive
@@ -158,15 +158,27 @@ public static class ArchiveVerifier
     /// Validates one volume of a set as its manifest records it (size, hash, root, entries) and returns the proof
     /// that opens its tar for upload (<see cref="ValidatedArchive.OpenTar"/>). Nothing is written.
     /// </summary>
+    public static Task<ValidatedArchive> ValidateAsync(string setDirectory, BackupManifest manifest, ManifestVolume volume, CancellationToken ct) =>
+        ValidateAsync(setDirectory, manifest, volume, ArchiveLimits.Default, ct);
+
+    /// <summary>
+    /// As above, within <paramref name="limits"/>: a manifest that records a larger tar than they allow for the
+    /// archive's compressed size is refused before anything is read, and decompression stops at the limit.
+    /// </summary>
     public static async Task<ValidatedArchive> ValidateAsync(
-        string setDirectory, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
+        string setDirectory, BackupManifest manifest, ManifestVolume volume, ArchiveLimits limits, CancellationToken ct)
     {
         var path = Path.Combine(setDirectory, volume.ArchiveFile);
+        if (limits.Problem(volume.TarBytes, volume.CompressedBytes) is { } tooLarge)
+        {
+            throw new UnsafeArchiveException(TarRule.TooLarge, null, $"the archive of {volume.Name} is refused before it is decompressed: {tooLarge}");
+        }
+
         TarSummary summary;
         await using (var file = OpenArchive(path))
         {
             CheckLength(file, path, volume.CompressedBytes);
-            summary = await HashAndWalkAsync(file, path, manifest.Compression, volume.Sha256, TarSafetyOptions.ForManifestVolume(volume), ct);
+            summary = await HashAndWalkAsync(file, path, manifest.Compression, volume.Sha256, TarSafetyOptions.ForManifestVolume(volume, limits), ct);
         }
 
         if (summary.EntryCount != volume.EntryCount || summary.TarBytes != volume.TarBytes)

@@ -14,6 +14,11 @@ internal sealed class TarEntryRules(TarSafetyOptions options)
 
     private const string FileCapabilities = "SCHILY.xattr.security.capability";
 
+    // Extended attributes as PAX records: only the user namespace is restored (see docs/security-archives.md).
+    private const string SchilyXattr = "SCHILY.xattr.";
+    private const string LibarchiveXattr = "LIBARCHIVE.xattr.";
+    private const string AllowedXattrNamespace = "user.";
+
     // What Go's archive/tar writes and reads alike. Not "mode": .NET applies it over the header's mode and Go
     // ignores it, so a file could pass as 0644 here and be extracted setuid.
     private static readonly HashSet<string> KnownPaxAttributes =
@@ -180,7 +185,10 @@ internal sealed class TarEntryRules(TarSafetyOptions options)
 
     /// <summary>
     /// Only the PAX attributes Docker's Go tar writer produces. Readers disagree about the others (GNU.sparse.name
-    /// renames an entry in one reader and not in another), and an entry must extract as it was checked.
+    /// renames an entry in one reader and not in another), and an entry must extract as it was checked. Extended
+    /// attributes are allow-listed: the daemon sets every one it finds while it extracts (as root), so only the
+    /// unprivileged <c>user.*</c> namespace passes; <c>security.*</c> (file capabilities, SELinux and IMA labels),
+    /// <c>trusted.*</c> (overlayfs metadata) and <c>system.*</c> (ACLs) are refused, as is libarchive's spelling.
     /// </summary>
     private static void CheckPaxAttributes(TarEntry entry, string name)
     {
@@ -198,7 +206,22 @@ internal sealed class TarEntryRules(TarSafetyOptions options)
                     "a lab's data volumes hold data, not privileged programs.");
             }
 
-            if (!KnownPaxAttributes.Contains(key) && !key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
+            if (key.StartsWith(SchilyXattr, StringComparison.Ordinal) || key.StartsWith(LibarchiveXattr, StringComparison.Ordinal))
+            {
+                var xattr = key[(key.IndexOf(".xattr.", StringComparison.Ordinal) + ".xattr.".Length)..];
+                if (!key.StartsWith(SchilyXattr, StringComparison.Ordinal) || !xattr.StartsWith(AllowedXattrNamespace, StringComparison.Ordinal)
+                    || xattr.Length == AllowedXattrNamespace.Length)
+                {
+                    throw new UnsafeArchiveException(TarRule.ExtendedAttribute, name,
+                        $"the entry carries the extended attribute '{UnsafeArchiveException.Display(xattr)}' (PAX record " +
+                        $"'{UnsafeArchiveException.Display(key)}'); only user.* attributes are restored (as SCHILY.xattr.user.*), " +
+                        "since the daemon sets every attribute it extracts as root.");
+                }
+
+                continue;
+            }
+
+            if (!KnownPaxAttributes.Contains(key))
             {
                 throw new UnsafeArchiveException(TarRule.UnsupportedType, name,
                     $"the PAX attribute '{UnsafeArchiveException.Display(key)}' is not one Docker writes; tar readers disagree on such attributes.");

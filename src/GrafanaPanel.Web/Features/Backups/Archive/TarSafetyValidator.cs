@@ -30,14 +30,25 @@ public sealed record TarSafetyOptions
     /// header is refused before the tar reader buffers it.</summary>
     public int MaxHeaderBytes { get; init; } = 1 << 20;
 
-    /// <summary>The options for restoring <paramref name="volume"/>: its root, exactly its recorded size (the file's
-    /// hash was checked first, so any other size is a mismatch), and empty only if it was empty.</summary>
-    public static TarSafetyOptions ForManifestVolume(ManifestVolume volume) => new()
+    /// <summary>Where <see cref="MaxTarBytes"/> comes from, named in the refusal when the tar grows past it.</summary>
+    public string? MaxTarBytesReason { get; init; }
+
+    /// <summary>The options for restoring <paramref name="volume"/>: its root, at most its recorded size (the file's
+    /// hash was checked first, so any other size is a mismatch) and never more than <paramref name="limits"/> allow
+    /// for its compressed size, and empty only if it was empty.</summary>
+    public static TarSafetyOptions ForManifestVolume(ManifestVolume volume, ArchiveLimits? limits = null)
     {
-        ExpectedRoot = volume.RootName,
-        MaxTarBytes = volume.TarBytes,
-        AllowEmptyVolume = volume.EntryCount == 1,
-    };
+        limits ??= ArchiveLimits.Default;
+        var cap = limits.CapFor(volume.CompressedBytes);
+        return new()
+        {
+            ExpectedRoot = volume.RootName,
+            MaxTarBytes = Math.Min(volume.TarBytes, cap),
+            MaxTarBytesReason = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the manifest records {volume.TarBytes:N0} tar bytes, and {limits.Explain(volume.CompressedBytes)}"),
+            AllowEmptyVolume = volume.EntryCount == 1,
+        };
+    }
 }
 
 /// <summary>What a validated tar holds.</summary>
@@ -70,7 +81,9 @@ public static class TarSafetyValidator
         {
             SourceLimit = options.MaxTarBytes,
             SourceLimitExceeded = () => new UnsafeArchiveException(TarRule.TooLarge, current,
-                $"the tar is larger than the {options.MaxTarBytes} bytes allowed (a compression bomb, or not the archive that was recorded)."),
+                $"the tar is larger than the {options.MaxTarBytes:N0} bytes allowed" +
+                (options.MaxTarBytesReason is { } reason ? $" ({reason})" : "") +
+                "; decompressing stopped there (a compression bomb, or not the archive that was recorded)."),
         };
 
         // Where the last entry's data ends; everything after it must be zeros: the end-of-archive marker.
