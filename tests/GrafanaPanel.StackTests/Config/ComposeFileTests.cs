@@ -119,7 +119,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
         Assert.Equal("172.20.0.0/16", network.GetProperty("ipam").GetProperty("config")[0].GetProperty("subnet").GetString());
     }
 
-    // Networks by need (docs/security-stack.md): who shares a network with whom.
+    // Networks by need (docs/security.md): who shares a network with whom.
     [Theory]
     [InlineData("monitoring", new[] { "alertmanager", "cadvisor", "grafana", "influxdb", "loki", "node-exporter", "panel", "prometheus", "promtail", "tempo" })]
     [InlineData("grafana-db", new[] { "grafana", "panel", "postgres", "redis" })]
@@ -287,7 +287,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     }
 
     /// <summary>
-    /// Least privilege (docs/security-stack.md): who each service runs as, and the capabilities it gets back after
+    /// Least privilege (docs/security.md): who each service runs as, and the capabilities it gets back after
     /// dropping all. A service missing here fails the tests below: add it with its reasons.
     /// </summary>
     private static readonly Dictionary<string, (string? User, string[] Capabilities)> Privileges = new()

@@ -9,7 +9,7 @@ namespace GrafanaPanel.StackTests.OfflineStack;
 
 /// <summary>
 /// What a learner on the room's network, or a container on one of the stack's networks, can reach
-/// (docs/security-stack.md): networks by need, lab ports on 127.0.0.1, least privilege as the engine applies it,
+/// (docs/security.md, "The stack's defences"): networks by need, lab ports on 127.0.0.1, least privilege as the engine applies it,
 /// Grafana's read-only InfluxDB token, and no host logs in Loki.
 /// </summary>
 [Collection(OfflineStackCollection.Name)]

@@ -5,7 +5,7 @@ using static GrafanaPanel.Web.Tests.Features.Stack.StackFixtures;
 
 namespace GrafanaPanel.Web.Tests.Features.Stack;
 
-/// <summary>A service card's port links follow where the port is published (docs/security-stack.md).</summary>
+/// <summary>A service card's port links follow where the port is published (docs/security.md, "Published by need").</summary>
 public sealed class ServiceCardTests : PanelTestContext
 {
     private static ServiceView View(params ContainerRecord[] containers) =>

@@ -14,7 +14,7 @@ internal sealed class TarEntryRules(TarSafetyOptions options)
 
     private const string FileCapabilities = "SCHILY.xattr.security.capability";
 
-    // Extended attributes as PAX records: only the user namespace is restored (see docs/security-archives.md).
+    // Extended attributes as PAX records: only the user namespace is restored (docs/security.md, "Extended attributes").
     private const string SchilyXattr = "SCHILY.xattr.";
     private const string LibarchiveXattr = "LIBARCHIVE.xattr.";
     private const string AllowedXattrNamespace = "user.";
