@@ -80,7 +80,7 @@ fi
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 export Panel__PublicUrl=${Panel__PublicUrl:-http://localhost:$port}
 # Helper containers (backups, restores, resets) always use this image, never one a backup names. It needs sh, find,
-# df, du, stat and awk: the portal's own image as compose builds it (docker compose build panel) has them, and so
+# mkdir, mv, rm, df, du, stat and awk: the portal's own image as compose builds it (docker compose build panel) has them, and so
 # has the stack's Debian-based postgres image, the fallback when the portal's image was never built here.
 if [[ -z ${Backups__HelperImage:-} ]]; then
   Backups__HelperImage=grafana-panel:${PANEL_IMAGE_TAG:-local}

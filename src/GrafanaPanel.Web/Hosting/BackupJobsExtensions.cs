@@ -75,8 +75,8 @@ public static class BackupJobsExtensions
         }).RequireAuthorization();
 
         // Import a set: multipart/form-data with 'manifest' (manifest.json) and one file part per archive. For scripts
-        // (curl -F); no antiforgery token, which a cross-site form cannot exploit: the sign-in cookie is SameSite=Lax,
-        // so a cross-site POST arrives anonymous and is sent to the sign-in page.
+        // (curl -F); no antiforgery token: Grafana on another port of the same host is the same site, so its pages do
+        // send the sign-in cookie, and it is the cross-origin guard (X-GrafanaPanel-Request, Origin) that refuses them.
         app.MapPost("/backups/import", async (
             HttpContext http, [FromServices] RoleGate gate, [FromServices] BackupImport import, [FromServices] IAuditLog audit,
             [FromServices] Microsoft.Extensions.Options.IOptions<BackupJobOptions> options) =>

@@ -12,8 +12,8 @@ public sealed record ResetApiRequest(string? Baseline, IReadOnlyList<string>? Se
 
 /// <summary>
 /// Resets for scripts (e.g. a reset from the host's own scheduler): the same service, checks and audit as the dialog,
-/// as the signed-in user of the request. JSON only, so a cross-site form cannot post it (and the sign-in cookie is
-/// SameSite=Lax, so such a post arrives anonymous anyway).
+/// as the signed-in user of the request. JSON only; a page of another origin on the same host (Grafana's port: the same
+/// site, so the cookie is sent) is refused by the cross-origin guard.
 /// </summary>
 public static class ResetApi
 {
