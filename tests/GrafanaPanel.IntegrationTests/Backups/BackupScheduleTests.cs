@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -82,6 +83,9 @@ public sealed class BackupScheduleTests : BackupAppTests
         Assert.DoesNotContain("schedule=\"nightly\"", await client.GetStringAsync("/metrics"));
         await service.SetPausedAsync(id, false);
         Assert.NotNull(Recurring(BackupScheduler.JobId(id)));
+        // Monday and Wednesday: the interval is the longest gap (Wednesday to Monday), whichever day it is today.
+        await service.UpdateScheduleAsync(id, Nightly("0 2 * * 1,3"));
+        Assert.Contains("grafanapanel_backup_schedule_interval_seconds{schedule=\"nightly\"} 432000", await client.GetStringAsync("/metrics"));
         await service.UpdateScheduleAsync(id, Nightly("*/30 * * * *"));
         Assert.Equal("*/30 * * * *", Recurring(BackupScheduler.JobId(id))!.Cron);
 

@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire.Storage;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -104,7 +105,7 @@ public sealed class BackupSetVolume
 }
 
 /// <summary>A recurring backup of chosen volumes, with its retention.</summary>
-public sealed class BackupSchedule
+public sealed class BackupSchedule : ISchedule
 {
     public Guid Id { get; set; }
 

@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -221,7 +222,7 @@ public sealed partial class BackupService(
             await db.SaveChangesAsync(ct);
             if (oldName != schedule.Name)
             {
-                scheduler.Remove(new BackupSchedule { Id = Guid.Empty, Name = oldName });
+                scheduler.Renamed(oldName);
             }
 
             scheduler.Sync(schedule);
@@ -285,24 +286,12 @@ public sealed partial class BackupService(
 
     private async Task ApplyInputAsync(BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
-        if (name.Length is 0 or > 100)
-        {
-            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
-        }
-
-        if (await db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
-        {
-            throw new ScheduleValidationException($"A schedule named \"{name}\" already exists.");
-        }
-
+        var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "schedule",
+            name => db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
         var volumes = CheckVolumes(input.Volumes ?? [], forSchedule: true);
-        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
         new RetentionPolicy(input.KeepLast, input.MaxAge).Validate();
-        schedule.Name = name;
+        timing.ApplyTo(schedule);
         schedule.Volumes = [.. volumes];
-        schedule.Cron = cron.Text;
-        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
         schedule.Mode = input.Mode;
         schedule.KeepLast = input.KeepLast;
         schedule.MaxAge = input.MaxAge;

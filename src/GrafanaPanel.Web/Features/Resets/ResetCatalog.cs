@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -115,7 +116,7 @@ public sealed class ResetRun
 }
 
 /// <summary>A recurring reset (e.g. every night before class).</summary>
-public sealed class ResetSchedule
+public sealed class ResetSchedule : ISchedule
 {
     public Guid Id { get; set; }
 

@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Jobs;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -339,18 +340,8 @@ public sealed class ResetService(
 
     private async Task ApplyScheduleInputAsync(ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
-        if (name.Length is 0 or > 100)
-        {
-            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
-        }
-
-        if (await db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
-        {
-            throw new ScheduleValidationException($"A reset schedule named \"{name}\" already exists.");
-        }
-
-        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
+        var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "reset schedule",
+            name => db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
         if (input.BaselineId is { } baselineId && !await db.Baselines.AnyAsync(b => b.Id == baselineId, ct))
         {
             throw new ScheduleValidationException("The chosen baseline does not exist (any more); choose another.");
@@ -358,9 +349,7 @@ public sealed class ResetService(
 
         // The scope is checked against the stack now, and again when the schedule fires.
         var plan = ResetPlan.Build(snapshot.Current, input.Services, baseline: null);
-        schedule.Name = name;
-        schedule.Cron = cron.Text;
-        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
+        timing.ApplyTo(schedule);
         schedule.BaselineId = input.BaselineId;
         schedule.Services = plan.WholeStack ? [] : [.. plan.Services.Select(s => s.Name)];
         schedule.SafetyBackup = input.SafetyBackup;

@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Backups.Jobs;

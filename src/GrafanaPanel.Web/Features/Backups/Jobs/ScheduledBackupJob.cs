@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -6,7 +7,7 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>One run of a schedule: a new set (trigger schedule), the backup, then the schedule's retention.</summary>
 public sealed class ScheduledBackupJob(
-    PanelDbContext db, BackupJob backup, RetentionJob retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger)
+    PanelDbContext db, BackupJob backup, RetentionJob retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger) : IScheduledRun
 {
     // No automatic retry: a retry would start a second set of the same run; the next occurrence is the retry.
     [AutomaticRetry(Attempts = 0)]

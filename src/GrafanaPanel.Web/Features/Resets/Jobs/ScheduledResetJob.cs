@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ namespace GrafanaPanel.Web.Features.Resets.Jobs;
 /// it at once. A firing that finds the stack busy is recorded as a failed run saying why, so the history shows it.
 /// </summary>
 public sealed class ScheduledResetJob(
-    PanelDbContext db, ResetService service, ResetRunner runner, StackSnapshot snapshot, IAuditLog audit, TimeProvider time, ILogger<ScheduledResetJob> logger)
+    PanelDbContext db, ResetService service, ResetRunner runner, StackSnapshot snapshot, IAuditLog audit, TimeProvider time, ILogger<ScheduledResetJob> logger) : IScheduledRun
 {
     [AutomaticRetry(Attempts = 0)]
     [DisableConcurrentExecution(timeoutInSeconds: 60)]
