@@ -106,7 +106,7 @@ public sealed class BackupScheduleTests : BackupAppTests
             var sets = await Eventually.ReturnsAsync(
                 () => App.DbAsync(db => db.BackupSets.AsNoTracking().Where(s => s.ScheduleId == schedule && s.Status == BackupSetStatus.Completed)
                     .OrderBy(s => s.CreatedAt).ToListAsync()),
-                s => s.Count == expected && s.All(x => x.Trigger == "schedule"), Wait, $"{expected} scheduled sets");
+                s => s.Count == expected && s.All(x => x.Trigger == BackupTrigger.Schedule), Wait, $"{expected} scheduled sets");
             return sets[^1].Id;
         }
 
@@ -180,11 +180,11 @@ public sealed class BackupScheduleTests : BackupAppTests
         var result = await jobScope.ServiceProvider.GetRequiredService<CatalogRescanJob>().RunAsync(CancellationToken.None);
 
         Assert.Equal(new[] { foreignId, safetyId }.Order(), result.Imported.Order());
-        Assert.Equal("pre-restore", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == safetyId))).Trigger);
+        Assert.Equal(BackupTrigger.PreRestore, (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == safetyId))).Trigger);
         Assert.Equal([gone], result.Missing);
         Assert.Equal([flipped], result.Corrupt);
         var imported = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == foreignId));
-        Assert.Equal(("import", BackupSetStatus.Completed, "gzip"), (imported.Trigger, imported.Status, imported.Compression));
+        Assert.Equal((BackupTrigger.Import, BackupSetStatus.Completed, "gzip"), (imported.Trigger, imported.Status, imported.Compression));
         Assert.Single(imported.Volumes);
         Assert.Contains("SHA-256", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == flipped))).Error);
 

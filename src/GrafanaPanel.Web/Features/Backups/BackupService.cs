@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
@@ -101,7 +102,7 @@ public sealed partial class BackupService(
         ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async user =>
         {
             var chosen = CheckVolumes(volumes);
-            var set = NewSet(chosen, mode, "manual", user, scheduleId: null);
+            var set = NewSet(chosen, mode, BackupTrigger.Manual, user, scheduleId: null);
             db.BackupSets.Add(set);
             await db.SaveChangesAsync(ct);
             var id = set.Id;
@@ -266,7 +267,7 @@ public sealed partial class BackupService(
         }, ct);
 
     /// <summary>A new Running set with its requested volumes (hashes and sizes are filled in by the job).</summary>
-    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, string trigger, string createdBy, Guid? scheduleId)
+    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, BackupTrigger trigger, string createdBy, Guid? scheduleId)
     {
         var id = Guid.NewGuid();
         return new BackupSet

@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Jobs;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
@@ -129,14 +130,14 @@ public sealed class ResetService(
                 throw new ResetRefusedException($"To reset the whole stack, type its name \"{StackName}\" to confirm. Nothing was changed.");
             }
 
-            return await QueueAsync(plan, request.SafetyBackup, user, "manual", scheduleId: null, ct);
+            return await QueueAsync(plan, request.SafetyBackup, user, ResetTrigger.Manual, scheduleId: null, ct);
         }, ct);
 
     /// <summary>
     /// Inserts the run as the one active reset (the database refuses a second) and enqueues its job. Used by the
     /// dialog and by scheduled resets.
     /// </summary>
-    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, string trigger, Guid? scheduleId, CancellationToken ct)
+    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, ResetTrigger trigger, Guid? scheduleId, CancellationToken ct)
     {
         if (stackLock.Holder is { } holder)
         {
@@ -195,7 +196,7 @@ public sealed class ResetService(
                 throw new ResetRefusedException("The stack has no lab volumes to capture. Is the stack created (docker compose up)?");
             }
 
-            var set = BackupService.NewSet(volumes, BackupMode.Pause, "baseline", user, scheduleId: null);
+            var set = BackupService.NewSet(volumes, BackupMode.Pause, BackupTrigger.Baseline, user, scheduleId: null);
             set.Pinned = true;
             var baseline = NewBaseline(name, description, module, set.Id, user);
             db.BackupSets.Add(set);

@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -28,7 +29,7 @@ public sealed class ScheduledBackupJob(
             return;
         }
 
-        var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, "schedule", $"schedule:{schedule.Name}", schedule.Id);
+        var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, BackupTrigger.Schedule, $"schedule:{schedule.Name}", schedule.Id);
         db.BackupSets.Add(set);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();

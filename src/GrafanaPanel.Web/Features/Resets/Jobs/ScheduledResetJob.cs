@@ -34,14 +34,14 @@ public sealed class ScheduledResetJob(
                     ?? throw new ResetRefusedException("the schedule's baseline was deleted")
                 : null;
             var plan = ResetPlan.Build(snapshot.Current, schedule.Services, baseline);
-            runId = await service.QueueAsync(plan, schedule.SafetyBackup, user, "schedule", schedule.Id, ct);
+            runId = await service.QueueAsync(plan, schedule.SafetyBackup, user, ResetTrigger.Schedule, schedule.Id, ct);
         }
         catch (ResetRefusedException e)
         {
             var now = time.GetUtcNow();
             db.ResetRuns.Add(new ResetRun
             {
-                Id = Guid.NewGuid(), RequestedAt = now, FinishedAt = now, RequestedBy = user, Trigger = "schedule", ScheduleId = schedule.Id,
+                Id = Guid.NewGuid(), RequestedAt = now, FinishedAt = now, RequestedBy = user, Trigger = ResetTrigger.Schedule, ScheduleId = schedule.Id,
                 BaselineId = schedule.BaselineId, BaselineName = "", Services = schedule.Services, SafetyBackup = schedule.SafetyBackup,
                 Status = ResetStatus.Failed, Error = $"The scheduled reset did not run: {e.Message}",
             });
