@@ -204,50 +204,38 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task<Guid> CreateScheduleAsync(ScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, async user =>
-        {
-            var schedule = new BackupSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
-            await ApplyInputAsync(schedule, input, ct);
-            db.BackupSchedules.Add(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
-            return schedule.Id;
-        }, ct);
+        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, user =>
+            ScheduleSteps.CreateAsync<BackupSchedule>(db, user, time, schedule => ApplyInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ScheduleInput input, CancellationToken ct = default) =>
         ActAsync(BackupAuditActions.ScheduleUpdate, input.Name, async _ =>
         {
             var schedule = await ScheduleAsync(scheduleId, ct);
             var oldName = schedule.Name;
-            await ApplyInputAsync(schedule, input, ct);
-            await db.SaveChangesAsync(ct);
-            if (oldName != schedule.Name)
+            await ScheduleSteps.UpdateAsync(db, schedule, s => ApplyInputAsync(s, input, ct), s =>
             {
-                scheduler.Renamed(oldName);
-            }
+                if (oldName != s.Name)
+                {
+                    scheduler.Renamed(oldName);
+                }
 
-            scheduler.Sync(schedule);
+                scheduler.Sync(s);
+            }, ct);
             return true;
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
         ActAsync(BackupAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            db.BackupSchedules.Remove(schedule);
-            await db.SaveChangesAsync(ct);
             // The schedule's sets stay: deleting a schedule never deletes backups.
-            scheduler.Remove(schedule);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), scheduler.Remove, ct);
             return true;
         }, ct);
 
     public Task SetPausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
         ActAsync(paused ? BackupAuditActions.SchedulePause : BackupAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            schedule.Paused = paused;
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 

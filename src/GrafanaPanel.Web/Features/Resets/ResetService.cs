@@ -291,43 +291,27 @@ public sealed class ResetService(
         await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
 
     public Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, async user =>
-        {
-            var schedule = new ResetSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
-            await ApplyScheduleInputAsync(schedule, input, ct);
-            db.ResetSchedules.Add(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
-            return schedule.Id;
-        }, ct);
+        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, user =>
+            ScheduleSteps.CreateAsync<ResetSchedule>(db, user, time, schedule => ApplyScheduleInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default) =>
         ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            await ApplyScheduleInputAsync(schedule, input, ct);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.UpdateAsync(db, await ScheduleAsync(scheduleId, ct), s => ApplyScheduleInputAsync(s, input, ct), scheduler.Sync, ct);
             return true;
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
         ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            db.ResetSchedules.Remove(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Remove(schedule.Id);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), s => scheduler.Remove(s.Id), ct);
             return true;
         }, ct);
 
     public Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
         ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            schedule.Paused = paused;
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 

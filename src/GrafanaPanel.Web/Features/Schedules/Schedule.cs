@@ -6,7 +6,7 @@ namespace GrafanaPanel.Web.Features.Schedules;
 /// </summary>
 public interface ISchedule
 {
-    Guid Id { get; }
+    Guid Id { get; set; }
 
     string Name { get; set; }
 
@@ -18,6 +18,10 @@ public interface ISchedule
 
     /// <summary>A paused schedule keeps its settings but has no recurring job.</summary>
     bool Paused { get; set; }
+
+    DateTimeOffset CreatedAt { get; set; }
+
+    string CreatedBy { get; set; }
 }
 
 /// <summary>One firing of a schedule: the Hangfire job a schedule's recurring job calls with the schedule's id.</summary>

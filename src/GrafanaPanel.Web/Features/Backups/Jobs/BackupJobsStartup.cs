@@ -76,17 +76,7 @@ public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus 
             CleanupLeftovers(scope.ServiceProvider.GetRequiredService<BackupFolders>().Root);
 
             var scheduler = scope.ServiceProvider.GetRequiredService<BackupScheduler>();
-            foreach (var schedule in await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken))
-            {
-                try
-                {
-                    scheduler.Sync(schedule);
-                }
-                catch (ScheduleValidationException ex)
-                {
-                    logger.LogError("Schedule {Name} cannot be registered: {Problem}", schedule.Name, ex.Message);
-                }
-            }
+            ScheduleSteps.SyncAll(await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken), scheduler.Sync, "Schedule", logger);
 
             scheduler.SyncVerifyAll();
             _done.TrySetResult();

@@ -46,17 +46,7 @@ public sealed class ResetStartup(IServiceProvider services, DatabaseStatus datab
             }
 
             var scheduler = scope.ServiceProvider.GetRequiredService<ResetScheduler>();
-            foreach (var schedule in await db.ResetSchedules.AsNoTracking().ToListAsync(stoppingToken))
-            {
-                try
-                {
-                    scheduler.Sync(schedule);
-                }
-                catch (ScheduleValidationException ex)
-                {
-                    logger.LogError("Reset schedule {Name} cannot be registered: {Problem}", schedule.Name, ex.Message);
-                }
-            }
+            ScheduleSteps.SyncAll(await db.ResetSchedules.AsNoTracking().ToListAsync(stoppingToken), scheduler.Sync, "Reset schedule", logger);
 
             _done.TrySetResult();
         }
