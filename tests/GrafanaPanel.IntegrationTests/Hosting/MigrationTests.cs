@@ -71,15 +71,15 @@ public sealed class MigrationTests
                     await insert.ExecuteNonQueryAsync();
                 }
 
-                await using var reset = new NpgsqlCommand(
+                await using var insertRun = new NpgsqlCommand(
                     """
                     INSERT INTO "ResetRuns" ("Id", "RequestedAt", "RequestedBy", "Trigger", "BaselineName", "Services", "SafetyBackup", "Status", "Active", "Steps")
                     VALUES (@id, now(), 'tester', 'schedule', 'factory', '{}', true, 'Succeeded', false,
                         '[{"Index":0,"Kind":"safety-backup","Target":null,"Status":"Done","Message":"m","StartedAt":"2026-11-26T10:00:00+00:00","DurationMs":1},
                           {"Index":1,"Kind":"keep","Target":"v","Status":"Done","Message":"m","StartedAt":"2026-11-26T10:00:00+00:00","DurationMs":1}]')
                     """, connection);
-                reset.Parameters.AddWithValue("id", run);
-                await reset.ExecuteNonQueryAsync();
+                insertRun.Parameters.AddWithValue("id", run);
+                await insertRun.ExecuteNonQueryAsync();
             }
 
             await MigrateAsync(connectionString);

@@ -318,7 +318,7 @@ public sealed partial class BackupService(
             ?? throw new BackupActionRefusedException("No such backup set.");
         return set.Status == BackupSetStatus.Completed
             ? set
-            : throw new BackupActionRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}" +
+            : throw new BackupActionRefusedException($"The set is {Vocabulary.Display(set.Status)}" +
                 (set.Error is { Length: > 0 } error ? $" ({error})" : "") + "; only a completed set can be used.");
     }
 

@@ -214,7 +214,7 @@ public sealed class ResetService(
                 ?? throw new ResetRefusedException("No such backup set.");
             if (set.Status != BackupSetStatus.Completed)
             {
-                throw new ResetRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}; only a completed set can become a baseline.");
+                throw new ResetRefusedException($"The set is {Vocabulary.Display(set.Status)}; only a completed set can become a baseline.");
             }
 
             if (await db.Baselines.AnyAsync(b => b.SetId == setId, ct))
@@ -393,7 +393,7 @@ public sealed class ResetService(
             BackupSetStatus.Completed => baseline,
             BackupSetStatus.Running => throw new ResetRefusedException($"The backup of baseline \"{baseline.Name}\" is still being taken; wait until it has completed."),
             var status => throw new ResetRefusedException(
-                $"The backup of baseline \"{baseline.Name}\" is {status?.ToString().ToLowerInvariant() ?? "gone"}; it cannot be restored. Capture the baseline again."),
+                $"The backup of baseline \"{baseline.Name}\" is {(status is { } s ? Vocabulary.Display(s) : "gone")}; it cannot be restored. Capture the baseline again."),
         };
     }
 
@@ -407,7 +407,7 @@ public sealed class ResetService(
 
     private static ResetRefusedException Busy(ResetRun active) => new(
         $"A reset to baseline \"{active.BaselineName}\" asked for by {active.RequestedBy} at {active.RequestedAt:HH:mm:ss} UTC is " +
-        $"{active.Status.ToString().ToLowerInvariant()}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.")
+        $"{Vocabulary.Display(active.Status)}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.")
     {
         Busy = true,
     };
