@@ -38,8 +38,9 @@ public static class Vocabulary
         where T : struct, Enum =>
         new(value => Name(value), name => Parse<T>(name));
 
-    /// <summary>Writes and reads enums in JSON as their stored form (numbers are refused).</summary>
-    public static JsonConverter JsonConverter() => new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false);
+    /// <summary>Their stored form in JSON (numbers are refused): put on an enum written to disk or an API.</summary>
+    public sealed class Json<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false)
+        where T : struct, Enum;
 
     private static class Words<T>
         where T : struct, Enum

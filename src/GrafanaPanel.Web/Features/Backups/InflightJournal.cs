@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups.Archive;
 
 namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>What a journal's operation is; written as <c>backup</c>, <c>restore</c> or <c>reset</c>.</summary>
+[JsonConverter(typeof(Vocabulary.Json<JournalOperation>))]
 public enum JournalOperation
 {
     Backup,
@@ -32,11 +34,7 @@ public sealed record InflightJournal(
     public const JournalOperation BackupOperation = JournalOperation.Backup;
     public const JournalOperation RestoreOperation = JournalOperation.Restore;
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { Vocabulary.JsonConverter() },
-    };
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     // Journals whose operation is still running in this process: recovery leaves them alone until it has finished
     // (and deleted them, or kept them because a container could not be resumed).

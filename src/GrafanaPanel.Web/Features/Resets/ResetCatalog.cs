@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Schedules;
@@ -43,6 +44,7 @@ public enum ResetStatus
 }
 
 /// <summary>Who asked for a reset; stored as <c>manual</c> or <c>schedule</c>.</summary>
+[JsonConverter(typeof(Vocabulary.Json<ResetTrigger>))]
 public enum ResetTrigger
 {
     Manual,
@@ -50,6 +52,7 @@ public enum ResetTrigger
 }
 
 /// <summary>What a reset step does; stored in kebab case (<c>safety-backup</c>), shown as its display name.</summary>
+[JsonConverter(typeof(Vocabulary.Json<ResetStepKind>))]
 public enum ResetStepKind
 {
     /// <summary>Checks the baseline's archives and the services in scope.</summary>
