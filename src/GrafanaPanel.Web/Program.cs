@@ -34,6 +34,9 @@ builder.AddPanelStack();
 // Background jobs (Hangfire on PostgreSQL).
 builder.AddPanelJobs();
 
+// Schedules of any kind (cron, time zone, recurring job), used by backups and resets.
+builder.AddPanelSchedules();
+
 // Backup engine: volume archives through helper containers, restores with a safety net, start-up recovery.
 builder.AddPanelBackups();
 

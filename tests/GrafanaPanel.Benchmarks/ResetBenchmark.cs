@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Stack;
@@ -170,7 +171,7 @@ public static class ResetBenchmark
         await stack.CheckFingerprintAsync(expected, "the portal's reset");
         var queued = (run.StartedAt!.Value - run.RequestedAt).TotalSeconds;
         var steps = string.Join(", ", new[] { "check", "stop", "safety-backup", "restore", "start", "health" }
-            .Select(kind => (Kind: kind, Steps: run.Steps.Where(s => s.Kind == kind).ToList()))
+            .Select(kind => (Kind: kind, Steps: run.Steps.Where(s => Vocabulary.Name(s.Kind) == kind).ToList()))
             .Where(k => k.Steps.Count > 0)
             .Select(k => $"{k.Kind} {Span(k.Steps):0.0}"));
         return (elapsed, $"queued {queued:0.0}, {steps}");

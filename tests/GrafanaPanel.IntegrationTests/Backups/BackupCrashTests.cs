@@ -4,6 +4,7 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Backups.Jobs;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -127,7 +128,7 @@ public sealed class BackupCrashTests : IAsyncLifetime
     /// <summary>As <see cref="BackupService.CreateBackupAsync"/> does: a Running set in the catalog and its job queued.</summary>
     private async Task<Guid> EnqueueBackupAsync(string volume, string user)
     {
-        var set = BackupService.NewSet([volume], BackupMode.Pause, "manual", user, scheduleId: null);
+        var set = BackupService.NewSet([volume], BackupMode.Pause, BackupTrigger.Manual, user, scheduleId: null);
         await using (var db = Db())
         {
             db.BackupSets.Add(set);

@@ -148,7 +148,7 @@ public sealed class BackupEndpointTests : BackupAppTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var set = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == manifest.SetId));
-        Assert.Equal(("import", BackupSetStatus.Completed), (set.Trigger, set.Status));
+        Assert.Equal((BackupTrigger.Import, BackupSetStatus.Completed), (set.Trigger, set.Status));
         Assert.Equal(manifest.Volumes[0].Sha256, set.Volumes[0].Sha256);
         Assert.True(File.Exists(Path.Combine(App.BackupDirectory, set.Folder, archive)));
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, Multipart("XyZ",

@@ -15,7 +15,7 @@ public sealed class BackupHostingTests
         var container = await project.RunAsync("app", "sleep", "600");
         await TestProject.WaitForStatusAsync(container, "running");
         var setId = Guid.NewGuid();
-        await new InflightJournal(setId, "backup", Path.Combine(directory, "20260101-000000-x"), [container], [], DateTimeOffset.UtcNow)
+        await new InflightJournal(setId, JournalOperation.Backup, Path.Combine(directory, "20260101-000000-x"), [container], [], DateTimeOffset.UtcNow)
             .WriteAsync(directory, CancellationToken.None);
         // The process that wrote it is gone: no running operation owns the journal.
         InflightJournal.Release(directory, setId, delete: false);

@@ -1,6 +1,7 @@
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Backups.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,7 @@ public sealed class BackupJobTests : BackupAppTests
         var id = await service.CreateBackupAsync([BackupAppFactory.GrafanaVolume, BackupAppFactory.PrometheusVolume], BackupMode.Stop);
 
         var set = await WaitForAsync(id, BackupSetStatus.Completed);
-        Assert.Equal("manual", set.Trigger);
+        Assert.Equal(BackupTrigger.Manual, set.Trigger);
         Assert.Equal(BackupMode.Stop, set.Mode);
         Assert.Equal(1500, set.DurationMs);
         Assert.True(Directory.Exists(Path.Combine(App.BackupDirectory, set.Folder)));

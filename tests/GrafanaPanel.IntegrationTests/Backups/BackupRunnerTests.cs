@@ -293,7 +293,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         var folder = Path.Combine(_rig.Directory, "20260101-000000-" + setId.ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "x.tar.zst.1234abcd.partial"), "cut off");
-        await new InflightJournal(setId, "backup", folder, [container], [], DateTimeOffset.UtcNow).WriteAsync(_rig.Directory, CancellationToken.None);
+        await new InflightJournal(setId, JournalOperation.Backup, folder, [container], [], DateTimeOffset.UtcNow).WriteAsync(_rig.Directory, CancellationToken.None);
         // The process that wrote it is gone: no running operation owns the journal.
         InflightJournal.Release(_rig.Directory, setId, delete: false);
         await DockerCli.RunAsync("pause", container);

@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -82,6 +83,9 @@ public sealed class BackupScheduleTests : BackupAppTests
         Assert.DoesNotContain("schedule=\"nightly\"", await client.GetStringAsync("/metrics"));
         await service.SetPausedAsync(id, false);
         Assert.NotNull(Recurring(BackupScheduler.JobId(id)));
+        // Monday and Wednesday: the interval is the longest gap (Wednesday to Monday), whichever day it is today.
+        await service.UpdateScheduleAsync(id, Nightly("0 2 * * 1,3"));
+        Assert.Contains("grafanapanel_backup_schedule_interval_seconds{schedule=\"nightly\"} 432000", await client.GetStringAsync("/metrics"));
         await service.UpdateScheduleAsync(id, Nightly("*/30 * * * *"));
         Assert.Equal("*/30 * * * *", Recurring(BackupScheduler.JobId(id))!.Cron);
 
@@ -102,7 +106,7 @@ public sealed class BackupScheduleTests : BackupAppTests
             var sets = await Eventually.ReturnsAsync(
                 () => App.DbAsync(db => db.BackupSets.AsNoTracking().Where(s => s.ScheduleId == schedule && s.Status == BackupSetStatus.Completed)
                     .OrderBy(s => s.CreatedAt).ToListAsync()),
-                s => s.Count == expected && s.All(x => x.Trigger == "schedule"), Wait, $"{expected} scheduled sets");
+                s => s.Count == expected && s.All(x => x.Trigger == BackupTrigger.Schedule), Wait, $"{expected} scheduled sets");
             return sets[^1].Id;
         }
 
@@ -176,11 +180,11 @@ public sealed class BackupScheduleTests : BackupAppTests
         var result = await jobScope.ServiceProvider.GetRequiredService<CatalogRescanJob>().RunAsync(CancellationToken.None);
 
         Assert.Equal(new[] { foreignId, safetyId }.Order(), result.Imported.Order());
-        Assert.Equal("pre-restore", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == safetyId))).Trigger);
+        Assert.Equal(BackupTrigger.PreRestore, (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == safetyId))).Trigger);
         Assert.Equal([gone], result.Missing);
         Assert.Equal([flipped], result.Corrupt);
         var imported = await App.DbAsync(db => db.BackupSets.Include(s => s.Volumes).SingleAsync(s => s.Id == foreignId));
-        Assert.Equal(("import", BackupSetStatus.Completed, "gzip"), (imported.Trigger, imported.Status, imported.Compression));
+        Assert.Equal((BackupTrigger.Import, BackupSetStatus.Completed, "gzip"), (imported.Trigger, imported.Status, imported.Compression));
         Assert.Single(imported.Volumes);
         Assert.Contains("SHA-256", (await App.DbAsync(db => db.BackupSets.SingleAsync(s => s.Id == flipped))).Error);
 
@@ -198,7 +202,7 @@ public sealed class BackupRecoveryTests
         var first = new BackupAppFactory { Database = database };
         await first.InitializeAsync();
         await first.ReadyAsync();
-        var running = BackupService.NewSet([BackupAppFactory.GrafanaVolume], BackupMode.Pause, "manual", "someone", null);
+        var running = BackupService.NewSet([BackupAppFactory.GrafanaVolume], BackupMode.Pause, BackupTrigger.Manual, "someone", null);
         await first.DbAsync(async db =>
         {
             db.BackupSets.Add(running);

@@ -6,6 +6,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Modules;
 using GrafanaPanel.Web.Features.Stack;
 using Microsoft.EntityFrameworkCore;
@@ -187,7 +188,7 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
             db.BackupSets.Add(new BackupSet
             {
                 Id = Guid.NewGuid(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-20), CompletedAt = DateTimeOffset.UtcNow.AddMinutes(-19),
-                Trigger = "manual", CreatedBy = "instructor@panel.test", Status = BackupSetStatus.Completed, Folder = "20260302-080000-manual",
+                Trigger = BackupTrigger.Manual, CreatedBy = "instructor@panel.test", Status = BackupSetStatus.Completed, Folder = "20260302-080000-manual",
                 CompressedBytes = 1024 * 1024, Verification = VerificationState.Passed, VerifiedAt = DateTimeOffset.UtcNow,
                 Volumes = [new BackupSetVolume { VolumeName = "grafana-training-test_grafana_data", FileName = "grafana_data.tar.zst", Sha256 = new string('a', 64) }],
             });

@@ -53,7 +53,7 @@ public sealed class ResetFaultTests
             Assert.Equal(1, stopped);
             Assert.Equal(ResetStatus.Failed, run.Status);
             Assert.False(string.IsNullOrWhiteSpace(run.Error));
-            Assert.Contains(run.Steps, s => s.Kind == "start" && s.Status == ResetStepStatus.Failed);
+            Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Start && s.Status == ResetStepStatus.Failed);
             var safety = await portal.DbAsync(d => d.BackupSets.AsNoTracking().SingleAsync(s => s.Id == run.SafetySetId));
             Assert.Equal(BackupSetStatus.Failed, safety.Status);
             Assert.Single(Directory.GetFiles(Path.Combine(portal.BackupDirectory, InflightJournal.FolderName)));
@@ -86,7 +86,7 @@ public sealed class ResetFaultTests
     {
         using var scope = portal.Services.CreateScope();
         var run = scope.ServiceProvider.GetRequiredService<PanelDbContext>().ResetRuns.AsNoTracking().FirstOrDefault(r => r.Id == runId);
-        return run?.Steps.Any(s => s is { Kind: "safety-backup", Status: ResetStepStatus.Running }) == true;
+        return run?.Steps.Any(s => s is { Kind: ResetStepKind.SafetyBackup, Status: ResetStepStatus.Running }) == true;
     }
 
     private static async Task<ResetRun> RunAsync(PanelAppFactory portal, Guid id)

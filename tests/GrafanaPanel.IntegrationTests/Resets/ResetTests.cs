@@ -2,8 +2,10 @@ using GrafanaPanel.IntegrationTests.Backups;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.WebSecurity;
 using Hangfire.Storage;
 using GrafanaPanel.Web.Features.Stack;
@@ -66,17 +68,17 @@ public sealed class ResetTests : IAsyncLifetime
 
         // The step log: stop dependents first, start dependencies first, each service healthy.
         Assert.All(run.Steps, s => Assert.Equal(ResetStepStatus.Done, s.Status));
-        var stops = run.Steps.Where(s => s.Kind == "stop").Select(s => s.Target).ToList();
-        var starts = run.Steps.Where(s => s.Kind == "start").Select(s => s.Target).ToList();
+        var stops = run.Steps.Where(s => s.Kind == ResetStepKind.Stop).Select(s => s.Target).ToList();
+        var starts = run.Steps.Where(s => s.Kind == ResetStepKind.Start).Select(s => s.Target).ToList();
         Assert.True(stops.IndexOf("app") < stops.IndexOf("db"), string.Join(",", stops));
         Assert.True(starts.IndexOf("db") < starts.IndexOf("app"), string.Join(",", starts));
-        Assert.Equal(["app", "db", "worker"], run.Steps.Where(s => s.Kind == "health").Select(s => s.Target!).Order(StringComparer.Ordinal));
-        Assert.Equal(2, run.Steps.Count(s => s.Kind == "restore"));
+        Assert.Equal(["app", "db", "worker"], run.Steps.Where(s => s.Kind == ResetStepKind.Health).Select(s => s.Target!).Order(StringComparer.Ordinal));
+        Assert.Equal(2, run.Steps.Count(s => s.Kind == ResetStepKind.Restore));
         Assert.True(run.DurationMs > 0);
 
         // The safety backup holds the scribbled state, in the catalog as a pre-reset set.
         var safety = await _lab.DbAsync(db => db.BackupSets.AsNoTracking().SingleAsync(s => s.Id == run.SafetySetId));
-        Assert.Equal(("pre-reset", BackupSetStatus.Completed), (safety.Trigger, safety.Status));
+        Assert.Equal((BackupTrigger.PreReset, BackupSetStatus.Completed), (safety.Trigger, safety.Status));
 
         var audit = await _lab.DbAsync(db => db.AuditEntries.AsNoTracking().Where(e => e.Action.StartsWith("reset.")).ToListAsync());
         Assert.Contains(audit, e => e.Action == ResetAuditActions.Request && e.Succeeded);
@@ -110,7 +112,7 @@ public sealed class ResetTests : IAsyncLifetime
         Assert.Equal("running", await ResetLab.StateAsync(_lab.Containers["app"]));
         Assert.Equal(ResetOptions.FactoryName, run.BaselineName);
         Assert.Equal(["app"], run.Services);
-        Assert.Contains(run.Steps, s => s.Kind == "empty" && s.Target == _lab.AppVolume && s.Status == ResetStepStatus.Done);
+        Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Empty && s.Target == _lab.AppVolume && s.Status == ResetStepStatus.Done);
 
         // Nothing lost: the safety backup holds what was emptied, byte for byte.
         var safety = await _lab.DbAsync(db => db.BackupSets.AsNoTracking().Include(s => s.Volumes).SingleAsync(s => s.Id == run.SafetySetId));
@@ -198,7 +200,7 @@ public sealed class ResetTests : IAsyncLifetime
         using var _ = scope;
 
         var runId = await service.RequestResetAsync(new ResetRequest(null, ["app"], false, null));
-        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == ResetStepKind.Health && s.Status == ResetStepStatus.Running),
             TimeSpan.FromSeconds(60), "the reset to wait for app's health");
 
         var stackLock = _lab.App.Services.GetRequiredService<StackLock>();
@@ -217,7 +219,7 @@ public sealed class ResetTests : IAsyncLifetime
         await DockerCli.RunAsync("exec", _lab.Containers["app"], "touch", "/tmp/go");
         var run = await _lab.FinishedAsync(runId);
         Assert.True(run.Status == ResetStatus.Succeeded, run.Error);
-        Assert.Single(run.Steps, s => s.Kind == "stop");
+        Assert.Single(run.Steps, s => s.Kind == ResetStepKind.Stop);
         Assert.Null(stackLock.Holder);
     }
 
@@ -233,7 +235,7 @@ public sealed class ResetTests : IAsyncLifetime
         Assert.Equal(ResetStatus.Failed, run.Status);
         Assert.StartsWith("app did not become healthy within 6 s", run.Error);
         Assert.Contains("database not reachable", run.Error);
-        var health = run.Steps.Where(s => s.Kind == "health").ToDictionary(s => s.Target!, s => s.Status);
+        var health = run.Steps.Where(s => s.Kind == ResetStepKind.Health).ToDictionary(s => s.Target!, s => s.Status);
         Assert.Equal(ResetStepStatus.Failed, health["app"]);
         Assert.Equal(ResetStepStatus.Done, health["db"]);
         Assert.Equal(ResetStepStatus.Done, health["worker"]);
@@ -303,7 +305,7 @@ public sealed class ResetTests : IAsyncLifetime
             Assert.Contains("reset to baseline \"factory\" asked for by instructor@panel.test", error);
         }
 
-        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(id), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(id), r => r.Steps.Any(s => s.Kind == ResetStepKind.Health && s.Status == ResetStepStatus.Running),
             TimeSpan.FromSeconds(60), "the reset to wait for app's health");
         await DockerCli.RunAsync("exec", _lab.Containers["app"], "touch", "/tmp/go");
         var status = await Eventually.ReturnsAsync(
@@ -353,9 +355,9 @@ public sealed class ResetTests : IAsyncLifetime
 
         var run = await _lab.DbAsync(db => db.ResetRuns.AsNoTracking().SingleAsync(r => r.ScheduleId == scheduleId));
         Assert.True(run.Status == ResetStatus.Succeeded, run.Error);
-        Assert.Equal(("schedule:before class", "schedule", "module-2-start"), (run.RequestedBy, run.Trigger, run.BaselineName));
+        Assert.Equal(("schedule:before class", ResetTrigger.Schedule, "module-2-start"), (run.RequestedBy, run.Trigger, run.BaselineName));
         Assert.Equal(["app"], run.Services);
-        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.AppVolume);
+        Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Restore && s.Target == _lab.AppVolume);
 
         // Paused: no recurring job; deleted: the baseline can go, and its set stays, unpinned.
         await service.SetSchedulePausedAsync(scheduleId, true);
@@ -375,7 +377,7 @@ public sealed class ResetTests : IAsyncLifetime
         var (service, scope) = await _lab.ServiceForAsync(PanelRoles.Instructor);
         using var _ = scope;
         var runId = await service.RequestResetAsync(new ResetRequest(null, ["app"], false, null));
-        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == "health" && s.Status == ResetStepStatus.Running),
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == ResetStepKind.Health && s.Status == ResetStepStatus.Running),
             TimeSpan.FromSeconds(60), "the reset to wait for app's health");
 
         // The database goes away; while it is away, app turns healthy and the reset writes its last step and outcome.
@@ -413,7 +415,7 @@ public sealed class ResetTests : IAsyncLifetime
 
         var runId = await service.RequestResetAsync(new ResetRequest(baseline.Id, null, SafetyBackup: true, _lab.Project.Name));
         // Once the archives have been checked, the baseline's archive of db (restored after app's) goes bad on disk.
-        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == "check" && s.Status == ResetStepStatus.Done),
+        await Eventually.ReturnsAsync(() => _lab.RunOfAsync(runId), r => r.Steps.Any(s => s.Kind == ResetStepKind.Check && s.Status == ResetStepStatus.Done),
             TimeSpan.FromSeconds(60), "the check to pass");
         var archive = Path.Combine(_lab.Directory, baseline.Set!.Folder, baseline.Set.Volumes.Single(v => v.VolumeName == _lab.DbVolume).FileName);
         var bytes = await File.ReadAllBytesAsync(archive);
@@ -424,9 +426,9 @@ public sealed class ResetTests : IAsyncLifetime
 
         Assert.Equal(ResetStatus.Failed, run.Status);
         Assert.Contains("rolled back to the safety backup", run.Error);
-        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.AppVolume && s.Status == ResetStepStatus.Done);
-        Assert.Contains(run.Steps, s => s.Kind == "restore" && s.Target == _lab.DbVolume && s.Status == ResetStepStatus.Failed);
-        Assert.Contains(run.Steps, s => s.Kind == "rollback" && s.Status == ResetStepStatus.Done);
+        Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Restore && s.Target == _lab.AppVolume && s.Status == ResetStepStatus.Done);
+        Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Restore && s.Target == _lab.DbVolume && s.Status == ResetStepStatus.Failed);
+        Assert.Contains(run.Steps, s => s.Kind == ResetStepKind.Rollback && s.Status == ResetStepStatus.Done);
         Assert.Equal(dbBefore, await BackupRig.FingerprintAsync(_lab.DbVolume));
         Assert.Equal(appBefore, await BackupRig.FingerprintAsync(_lab.AppVolume));
         foreach (var name in new[] { "db", "app", "worker" })

@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -31,6 +35,7 @@ public enum BackupSetStatus
 
 public enum VerificationState
 {
+    [Display(Name = "not verified")]
     NotVerified,
     Passed,
     Failed,
@@ -48,8 +53,7 @@ public sealed class BackupSet
 
     public DateTimeOffset? CompletedAt { get; set; }
 
-    /// <summary>manual, schedule, pre-reset, safety or import.</summary>
-    public string Trigger { get; set; } = "manual";
+    public BackupTrigger Trigger { get; set; }
 
     public string CreatedBy { get; set; } = "";
 
@@ -104,7 +108,7 @@ public sealed class BackupSetVolume
 }
 
 /// <summary>A recurring backup of chosen volumes, with its retention.</summary>
-public sealed class BackupSchedule
+public sealed class BackupSchedule : ISchedule
 {
     public Guid Id { get; set; }
 
@@ -138,7 +142,7 @@ internal sealed class BackupSetConfiguration : IEntityTypeConfiguration<BackupSe
     {
         builder.ToTable("BackupSets");
         builder.HasKey(s => s.Id);
-        builder.Property(s => s.Trigger).HasMaxLength(32);
+        builder.Property(s => s.Trigger).HasConversion(Vocabulary.Converter<BackupTrigger>()).HasMaxLength(32);
         builder.Property(s => s.CreatedBy).HasMaxLength(256);
         builder.Property(s => s.Compression).HasMaxLength(16);
         builder.Property(s => s.Folder).HasMaxLength(128);

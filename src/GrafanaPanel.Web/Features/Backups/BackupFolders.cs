@@ -32,21 +32,9 @@ public sealed class BackupFolders(IOptions<BackupOptions> options)
         }
     }
 
-    public static string TriggerName(BackupTrigger trigger) => trigger switch
-    {
-        BackupTrigger.Schedule => "schedule",
-        BackupTrigger.PreReset => "pre-reset",
-        BackupTrigger.PreRestore => "safety",
-        _ => "manual",
-    };
-
-    public static BackupTrigger TriggerOf(string trigger) => trigger switch
-    {
-        "schedule" => BackupTrigger.Schedule,
-        "pre-reset" => BackupTrigger.PreReset,
-        "safety" => BackupTrigger.PreRestore,
-        _ => BackupTrigger.Manual,
-    };
+    /// <summary>The trigger a set's manifest records: the catalog's own baseline and import are written as manual.</summary>
+    public static BackupTrigger ManifestTrigger(BackupTrigger trigger) =>
+        trigger is BackupTrigger.Baseline or BackupTrigger.Import ? BackupTrigger.Manual : trigger;
 
     public static string CompressionName(ArchiveCompression compression) => compression == ArchiveCompression.Gzip ? "gzip" : "zstd";
 
@@ -72,7 +60,7 @@ public sealed class BackupFolders(IOptions<BackupOptions> options)
     }
 
     /// <summary>A catalog row for a set found on disk (rescan or upload).</summary>
-    public static BackupSet FromManifest(BackupManifest manifest, string folder, string trigger, string createdBy)
+    public static BackupSet FromManifest(BackupManifest manifest, string folder, BackupTrigger trigger, string createdBy)
     {
         var set = new BackupSet
         {

@@ -97,7 +97,7 @@ public sealed class BackupImport(
             }
 
             var folder = $"{manifest.CreatedAt.UtcDateTime:yyyyMMdd-HHmmss}-import-{manifest.SetId:N}";
-            var set = BackupFolders.FromManifest(manifest, folder, "import", user);
+            var set = BackupFolders.FromManifest(manifest, folder, BackupTrigger.Import, user);
             set.CompletedAt = time.GetUtcNow();
             Directory.Move(temp, folders.SetPath(folder));
             AtomicFile.SyncDirectory(folders.Root);

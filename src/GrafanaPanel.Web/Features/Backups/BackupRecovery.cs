@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Audit;
 using Microsoft.Extensions.Options;
@@ -124,7 +125,7 @@ public sealed class BackupRecovery(
                 catch (Exception e) when (e is DockerOperationException or DockerNotFoundException)
                 {
                     ok = false;
-                    problems.Add($"Container {id} of the interrupted {journal.Operation} of set {journal.SetId} could not be resumed: {e.Message}");
+                    problems.Add($"Container {id} of the interrupted {Vocabulary.Name(journal.Operation)} of set {journal.SetId} could not be resumed: {e.Message}");
                 }
             }
 
@@ -147,7 +148,7 @@ public sealed class BackupRecovery(
             if (ok)
             {
                 File.Delete(path);
-                BackupLog.Recovered(logger, $"resumed the containers of the interrupted {journal.Operation} of set {journal.SetId}");
+                BackupLog.Recovered(logger, $"resumed the containers of the interrupted {Vocabulary.Name(journal.Operation)} of set {journal.SetId}");
             }
         }
 

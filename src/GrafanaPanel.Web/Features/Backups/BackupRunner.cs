@@ -816,7 +816,7 @@ public sealed partial class BackupRunner(
 
     /// <summary>Journals, then pauses or stops the running containers; the journal lets recovery undo it after a crash.</summary>
     private async Task<Interruption?> InterruptAsync(
-        Guid setId, string operation, string folder, BackupMode mode, IEnumerable<ContainerRecord> users, CancellationToken ct)
+        Guid setId, JournalOperation operation, string folder, BackupMode mode, IEnumerable<ContainerRecord> users, CancellationToken ct)
     {
         if (mode == BackupMode.Hot)
         {
@@ -897,7 +897,7 @@ public sealed partial class BackupRunner(
             catch (Exception e) when (e is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
             {
                 failed = true;
-                BackupLog.ResumeFailed(logger, e, id, interruption.Operation, interruption.SetId);
+                BackupLog.ResumeFailed(logger, e, id, Data.Vocabulary.Name(interruption.Operation), interruption.SetId);
             }
         }
 
@@ -955,11 +955,11 @@ public sealed partial class BackupRunner(
         }
     }
 
-    private sealed class Interruption(Guid setId, string operation, BackupMode mode)
+    private sealed class Interruption(Guid setId, JournalOperation operation, BackupMode mode)
     {
         public Guid SetId { get; } = setId;
 
-        public string Operation { get; } = operation;
+        public JournalOperation Operation { get; } = operation;
 
         public BackupMode Mode { get; } = mode;
 

@@ -3,6 +3,8 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups.Jobs;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -100,7 +102,7 @@ public sealed partial class BackupService(
         ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async user =>
         {
             var chosen = CheckVolumes(volumes);
-            var set = NewSet(chosen, mode, "manual", user, scheduleId: null);
+            var set = NewSet(chosen, mode, BackupTrigger.Manual, user, scheduleId: null);
             db.BackupSets.Add(set);
             await db.SaveChangesAsync(ct);
             var id = set.Id;
@@ -202,50 +204,38 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task<Guid> CreateScheduleAsync(ScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, async user =>
-        {
-            var schedule = new BackupSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
-            await ApplyInputAsync(schedule, input, ct);
-            db.BackupSchedules.Add(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
-            return schedule.Id;
-        }, ct);
+        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, user =>
+            ScheduleSteps.CreateAsync<BackupSchedule>(db, user, time, schedule => ApplyInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ScheduleInput input, CancellationToken ct = default) =>
         ActAsync(BackupAuditActions.ScheduleUpdate, input.Name, async _ =>
         {
             var schedule = await ScheduleAsync(scheduleId, ct);
             var oldName = schedule.Name;
-            await ApplyInputAsync(schedule, input, ct);
-            await db.SaveChangesAsync(ct);
-            if (oldName != schedule.Name)
+            await ScheduleSteps.UpdateAsync(db, schedule, s => ApplyInputAsync(s, input, ct), s =>
             {
-                scheduler.Remove(new BackupSchedule { Id = Guid.Empty, Name = oldName });
-            }
+                if (oldName != s.Name)
+                {
+                    scheduler.Renamed(oldName);
+                }
 
-            scheduler.Sync(schedule);
+                scheduler.Sync(s);
+            }, ct);
             return true;
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
         ActAsync(BackupAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            db.BackupSchedules.Remove(schedule);
-            await db.SaveChangesAsync(ct);
             // The schedule's sets stay: deleting a schedule never deletes backups.
-            scheduler.Remove(schedule);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), scheduler.Remove, ct);
             return true;
         }, ct);
 
     public Task SetPausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
         ActAsync(paused ? BackupAuditActions.SchedulePause : BackupAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            schedule.Paused = paused;
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 
@@ -265,7 +255,7 @@ public sealed partial class BackupService(
         }, ct);
 
     /// <summary>A new Running set with its requested volumes (hashes and sizes are filled in by the job).</summary>
-    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, string trigger, string createdBy, Guid? scheduleId)
+    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, BackupTrigger trigger, string createdBy, Guid? scheduleId)
     {
         var id = Guid.NewGuid();
         return new BackupSet
@@ -285,24 +275,12 @@ public sealed partial class BackupService(
 
     private async Task ApplyInputAsync(BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
-        if (name.Length is 0 or > 100)
-        {
-            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
-        }
-
-        if (await db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
-        {
-            throw new ScheduleValidationException($"A schedule named \"{name}\" already exists.");
-        }
-
+        var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "schedule",
+            name => db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
         var volumes = CheckVolumes(input.Volumes ?? [], forSchedule: true);
-        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
         new RetentionPolicy(input.KeepLast, input.MaxAge).Validate();
-        schedule.Name = name;
+        timing.ApplyTo(schedule);
         schedule.Volumes = [.. volumes];
-        schedule.Cron = cron.Text;
-        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
         schedule.Mode = input.Mode;
         schedule.KeepLast = input.KeepLast;
         schedule.MaxAge = input.MaxAge;
@@ -340,7 +318,7 @@ public sealed partial class BackupService(
             ?? throw new BackupActionRefusedException("No such backup set.");
         return set.Status == BackupSetStatus.Completed
             ? set
-            : throw new BackupActionRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}" +
+            : throw new BackupActionRefusedException($"The set is {Vocabulary.Display(set.Status)}" +
                 (set.Error is { Length: > 0 } error ? $" ({error})" : "") + "; only a completed set can be used.");
     }
 

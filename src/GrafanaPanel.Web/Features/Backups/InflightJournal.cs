@@ -1,25 +1,38 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups.Archive;
 
 namespace GrafanaPanel.Web.Features.Backups;
+
+/// <summary>What a journal's operation is; written as <c>backup</c>, <c>restore</c> or <c>reset</c>.</summary>
+[JsonConverter(typeof(Vocabulary.Json<JournalOperation>))]
+public enum JournalOperation
+{
+    Backup,
+    Restore,
+
+    /// <summary>A lab reset (which stops its services like a restore).</summary>
+    Reset,
+}
 
 /// <summary>
 /// <c>&lt;Directory&gt;/.inflight/&lt;setId&gt;.json</c>: what a running backup or restore paused or stopped, written
 /// (atomically) before it touches a container and deleted once they run again, so recovery can resume them after
 /// the portal was killed or the Docker engine went away.
 /// </summary>
-/// <param name="Operation">"backup" or "restore".</param>
+/// <param name="Operation">Backup, restore or reset.</param>
 /// <param name="Folder">The set's folder (a backup's own, a restore's source).</param>
 /// <param name="SafetyFolder">A restore's complete safety backup while the restore may be changing volumes: recovery
 /// puts it back before it starts the services. Absent in journals of older versions and once the restore is done.</param>
 public sealed record InflightJournal(
-    Guid SetId, string Operation, string Folder, IReadOnlyList<string> Paused, IReadOnlyList<string> Stopped, DateTimeOffset StartedAt,
+    Guid SetId, JournalOperation Operation, string Folder, IReadOnlyList<string> Paused, IReadOnlyList<string> Stopped, DateTimeOffset StartedAt,
     string? SafetyFolder = null)
 {
     public const string FolderName = ".inflight";
-    public const string BackupOperation = "backup";
-    public const string RestoreOperation = "restore";
+    public const JournalOperation BackupOperation = JournalOperation.Backup;
+    public const JournalOperation RestoreOperation = JournalOperation.Restore;
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 

@@ -1,3 +1,5 @@
+using GrafanaPanel.Web.Features.Schedules;
+
 namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>A backup set as retention sees it.</summary>

@@ -131,7 +131,7 @@ public sealed class PreClassCheck(
         var last = await db.BackupSets.AsNoTracking()
             .Where(s => s.Status == BackupSetStatus.Completed && s.CompletedAt != null)
             .OrderByDescending(s => s.CompletedAt)
-            .Select(s => new LastBackup(s.CompletedAt!.Value, s.Trigger, s.Volumes.Count, s.CompressedBytes, s.Verification, s.VerificationMessage))
+            .Select(s => new LastBackup(s.CompletedAt!.Value, Vocabulary.Display(s.Trigger), s.Volumes.Count, s.CompressedBytes, s.Verification, s.VerificationMessage))
             .FirstOrDefaultAsync(ct);
         return new BackupFacts(backupOptions.Value.Directory, labVolumes.Sum(v => v.SizeBytes ?? 0), labVolumes.Count(v => v.SizeBytes is null),
             backupOptions.Value.FreeSpaceMarginBytes, last);

@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Stack;
 
@@ -54,9 +55,9 @@ public static class ResetApi
             await ServiceFor(http).GetRunAsync(id, http.RequestAborted) is { } run
                 ? Results.Json(new
                 {
-                    run.Id, status = run.Status.ToString().ToLowerInvariant(), run.BaselineName, run.Services, run.RequestedBy, run.RequestedAt,
+                    run.Id, status = Vocabulary.Name(run.Status), run.BaselineName, run.Services, run.RequestedBy, run.RequestedAt,
                     run.StartedAt, run.FinishedAt, run.DurationMs, run.Error, run.SafetySetId,
-                    steps = run.Steps.OrderBy(s => s.Index).Select(s => new { s.Kind, s.Target, status = s.Status.ToString().ToLowerInvariant(), s.Message, s.DurationMs }),
+                    steps = run.Steps.OrderBy(s => s.Index).Select(s => new { kind = Vocabulary.Name(s.Kind), s.Target, status = Vocabulary.Name(s.Status), s.Message, s.DurationMs }),
                 })
                 : Results.NotFound(new { error = "No such reset." })).RequireAuthorization();
     }

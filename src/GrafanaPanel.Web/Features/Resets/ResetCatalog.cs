@@ -1,4 +1,8 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -39,6 +43,55 @@ public enum ResetStatus
     Failed,
 }
 
+/// <summary>Who asked for a reset; stored as <c>manual</c> or <c>schedule</c>.</summary>
+[JsonConverter(typeof(Vocabulary.Json<ResetTrigger>))]
+public enum ResetTrigger
+{
+    Manual,
+    Schedule,
+}
+
+/// <summary>What a reset step does; stored in kebab case (<c>safety-backup</c>), shown as its display name.</summary>
+[JsonConverter(typeof(Vocabulary.Json<ResetStepKind>))]
+public enum ResetStepKind
+{
+    /// <summary>Checks the baseline's archives and the services in scope.</summary>
+    [Display(Name = "Check")]
+    Check,
+
+    /// <summary>Stops one service (in dependency order).</summary>
+    [Display(Name = "Stop")]
+    Stop,
+
+    /// <summary>Backs up the volumes about to be replaced.</summary>
+    [Display(Name = "Safety backup")]
+    SafetyBackup,
+
+    /// <summary>Leaves a volume as it is (the baseline does not hold it).</summary>
+    [Display(Name = "Keep volume")]
+    Keep,
+
+    /// <summary>Replaces a volume's content with the baseline's.</summary>
+    [Display(Name = "Restore volume")]
+    Restore,
+
+    /// <summary>Empties a volume (the factory baseline).</summary>
+    [Display(Name = "Empty volume")]
+    Empty,
+
+    /// <summary>Puts the safety backup back after a failure.</summary>
+    [Display(Name = "Roll back")]
+    Rollback,
+
+    /// <summary>Starts one service again.</summary>
+    [Display(Name = "Start")]
+    Start,
+
+    /// <summary>Waits until one service is healthy.</summary>
+    [Display(Name = "Wait until healthy")]
+    Health,
+}
+
 public enum ResetStepStatus
 {
     Running,
@@ -52,8 +105,7 @@ public sealed class ResetStep
 {
     public int Index { get; set; }
 
-    /// <summary>check, safety-backup, stop, restore, empty, start, health, rollback.</summary>
-    public string Kind { get; set; } = "";
+    public ResetStepKind Kind { get; set; }
 
     /// <summary>The service or volume the step acts on, if any.</summary>
     public string? Target { get; set; }
@@ -82,8 +134,7 @@ public sealed class ResetRun
 
     public string RequestedBy { get; set; } = "";
 
-    /// <summary>manual or schedule.</summary>
-    public string Trigger { get; set; } = "manual";
+    public ResetTrigger Trigger { get; set; }
 
     public Guid? ScheduleId { get; set; }
 
@@ -115,7 +166,7 @@ public sealed class ResetRun
 }
 
 /// <summary>A recurring reset (e.g. every night before class).</summary>
-public sealed class ResetSchedule
+public sealed class ResetSchedule : ISchedule
 {
     public Guid Id { get; set; }
 
@@ -167,7 +218,7 @@ internal sealed class ResetRunConfiguration : IEntityTypeConfiguration<ResetRun>
         builder.HasKey(r => r.Id);
         builder.Ignore(r => r.WholeStack);
         builder.Property(r => r.RequestedBy).HasMaxLength(256);
-        builder.Property(r => r.Trigger).HasMaxLength(32);
+        builder.Property(r => r.Trigger).HasConversion(Vocabulary.Converter<ResetTrigger>()).HasMaxLength(32);
         builder.Property(r => r.BaselineName).HasMaxLength(100);
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(r => r.RequestedAt);
@@ -177,6 +228,7 @@ internal sealed class ResetRunConfiguration : IEntityTypeConfiguration<ResetRun>
         {
             steps.ToJson();
             steps.Property(s => s.Status).HasConversion<string>();
+            steps.Property(s => s.Kind).HasConversion(Vocabulary.Converter<ResetStepKind>());
         });
     }
 }

@@ -30,7 +30,7 @@ public sealed class ResetRunner(
     TimeProvider time,
     ILogger<ResetRunner> logger)
 {
-    public const string Operation = "reset";
+    public const JournalOperation Operation = JournalOperation.Reset;
 
     private readonly ResetOptions _options = options.Value;
 
@@ -107,7 +107,7 @@ public sealed class ResetRunner(
         }
 
         // 1. Check: the plan, and every archive the reset will restore, before anything is stopped.
-        var check = await log.BeginAsync("check", null, "Checking the baseline and the services in scope");
+        var check = await log.BeginAsync(ResetStepKind.Check, null, "Checking the baseline and the services in scope");
         Baseline? baseline = null;
         if (run.BaselineId is { } baselineId)
         {
@@ -144,7 +144,7 @@ public sealed class ResetRunner(
         {
             foreach (var level in Enumerable.Reverse(StackControl.DependencyLevels(plan.Services)))
             {
-                await InParallelAsync(level, log, "stop", "Stopping", "stopped",
+                await InParallelAsync(level, log, ResetStepKind.Stop, "Stopping", "stopped",
                     container => docker.StopContainerAsync(container, _options.StopGracePeriod, ct));
             }
 
@@ -153,7 +153,7 @@ public sealed class ResetRunner(
             (BackupOutcome Outcome, Guid SetId)? safety = null;
             if (run.SafetyBackup && replaced.Count > 0)
             {
-                var step = await log.BeginAsync("safety-backup", string.Join(", ", replaced), $"Safety backup of {replaced.Count} volume(s)");
+                var step = await log.BeginAsync(ResetStepKind.SafetyBackup, string.Join(", ", replaced), $"Safety backup of {replaced.Count} volume(s)");
                 safety = await SafetyBackupAsync(run, replaced, ct);
                 await log.DoneAsync(step, $"Safety backup {safety.Value.SetId:D} taken ({Format.Bytes(safety.Value.Outcome.Manifest.Volumes.Sum(v => v.CompressedBytes))}).");
             }
@@ -164,7 +164,7 @@ public sealed class ResetRunner(
             {
                 foreach (var volume in plan.Volumes.Where(v => v.Action == VolumeResetAction.Keep))
                 {
-                    var kept = await log.BeginAsync("keep", volume.Name, $"Keeping {volume.Name}");
+                    var kept = await log.BeginAsync(ResetStepKind.Keep, volume.Name, $"Keeping {volume.Name}");
                     await log.EndAsync(kept, ResetStepStatus.Skipped, $"{volume.Name} kept as it is: the baseline holds no copy of it.");
                 }
 
@@ -174,8 +174,8 @@ public sealed class ResetRunner(
                 foreach (var volume in replacing)
                 {
                     steps.Add(volume.Action == VolumeResetAction.Restore
-                        ? await log.BeginAsync("restore", volume.Name, $"Restoring {volume.Name} from the baseline")
-                        : await log.BeginAsync("empty", volume.Name, $"Emptying {volume.Name}"));
+                        ? await log.BeginAsync(ResetStepKind.Restore, volume.Name, $"Restoring {volume.Name} from the baseline")
+                        : await log.BeginAsync(ResetStepKind.Empty, volume.Name, $"Emptying {volume.Name}"));
                 }
 
                 // Each volume has its own helper container: they are replaced side by side (nothing uses them now).
@@ -197,7 +197,7 @@ public sealed class ResetRunner(
             }
             catch (Exception e) when (safety is not null && touched.Count > 0)
             {
-                var step = await log.BeginAsync("rollback", string.Join(", ", touched), "Putting back the safety backup");
+                var step = await log.BeginAsync(ResetStepKind.Rollback, string.Join(", ", touched), "Putting back the safety backup");
                 try
                 {
                     var safetySet = await backups.ValidateSetAsync(safety.Value.Outcome.Folder, touched, null, CancellationToken.None);
@@ -240,7 +240,7 @@ public sealed class ResetRunner(
 
     private async Task<(BackupOutcome Outcome, Guid SetId)> SafetyBackupAsync(ResetRun run, IReadOnlyList<string> volumes, CancellationToken ct)
     {
-        var set = BackupService.NewSet(volumes, BackupMode.Hot, BackupFolders.TriggerName(BackupTrigger.PreReset), run.RequestedBy, scheduleId: null);
+        var set = BackupService.NewSet(volumes, BackupMode.Hot, BackupTrigger.PreReset, run.RequestedBy, scheduleId: null);
         db.BackupSets.Add(set);
         run.SafetySetId = set.Id;
         await SaveAsync(run);
@@ -302,7 +302,7 @@ public sealed class ResetRunner(
     {
         foreach (var level in StackControl.DependencyLevels(plan.Services))
         {
-            await InParallelAsync(level, log, "start", "Starting", "started", container => docker.StartContainerAsync(container, ct));
+            await InParallelAsync(level, log, ResetStepKind.Start, "Starting", "started", container => docker.StartContainerAsync(container, ct));
         }
     }
 
@@ -311,7 +311,7 @@ public sealed class ResetRunner(
     /// and after, never concurrently).
     /// </summary>
     private static async Task InParallelAsync(
-        IReadOnlyList<ServiceView> level, StepLog log, string kind, string doing, string done, Func<string, Task> act)
+        IReadOnlyList<ServiceView> level, StepLog log, ResetStepKind kind, string doing, string done, Func<string, Task> act)
     {
         var steps = new List<(ServiceView Service, ResetStep Step)>();
         foreach (var service in level)
@@ -332,7 +332,7 @@ public sealed class ResetRunner(
         var allStarted = true;
         foreach (var service in plan.Services)
         {
-            var step = await log.BeginAsync("start", service.Name, $"Starting {service.Name} again");
+            var step = await log.BeginAsync(ResetStepKind.Start, service.Name, $"Starting {service.Name} again");
             try
             {
                 foreach (var container in service.Containers)
@@ -360,7 +360,7 @@ public sealed class ResetRunner(
         var waiting = new Dictionary<string, (ServiceView Service, ResetStep Step, string? LastOutput)>(StringComparer.Ordinal);
         foreach (var service in plan.Services)
         {
-            waiting[service.Name] = (service, await log.BeginAsync("health", service.Name, $"Waiting until {service.Name} is healthy"), null);
+            waiting[service.Name] = (service, await log.BeginAsync(ResetStepKind.Health, service.Name, $"Waiting until {service.Name} is healthy"), null);
         }
 
         while (waiting.Count > 0)
@@ -449,7 +449,7 @@ public sealed class ResetRunner(
     /// <summary>The run's step log, saved and published at every change.</summary>
     private sealed class StepLog(ResetRunner runner, ResetRun run)
     {
-        public async Task<ResetStep> BeginAsync(string kind, string? target, string message)
+        public async Task<ResetStep> BeginAsync(ResetStepKind kind, string? target, string message)
         {
             var step = new ResetStep
             {

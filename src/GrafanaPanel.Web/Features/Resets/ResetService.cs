@@ -4,6 +4,8 @@ using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Jobs;
 using GrafanaPanel.Web.Features.Resets.Jobs;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -128,14 +130,14 @@ public sealed class ResetService(
                 throw new ResetRefusedException($"To reset the whole stack, type its name \"{StackName}\" to confirm. Nothing was changed.");
             }
 
-            return await QueueAsync(plan, request.SafetyBackup, user, "manual", scheduleId: null, ct);
+            return await QueueAsync(plan, request.SafetyBackup, user, ResetTrigger.Manual, scheduleId: null, ct);
         }, ct);
 
     /// <summary>
     /// Inserts the run as the one active reset (the database refuses a second) and enqueues its job. Used by the
     /// dialog and by scheduled resets.
     /// </summary>
-    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, string trigger, Guid? scheduleId, CancellationToken ct)
+    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, ResetTrigger trigger, Guid? scheduleId, CancellationToken ct)
     {
         if (stackLock.Holder is { } holder)
         {
@@ -194,7 +196,7 @@ public sealed class ResetService(
                 throw new ResetRefusedException("The stack has no lab volumes to capture. Is the stack created (docker compose up)?");
             }
 
-            var set = BackupService.NewSet(volumes, BackupMode.Pause, "baseline", user, scheduleId: null);
+            var set = BackupService.NewSet(volumes, BackupMode.Pause, BackupTrigger.Baseline, user, scheduleId: null);
             set.Pinned = true;
             var baseline = NewBaseline(name, description, module, set.Id, user);
             db.BackupSets.Add(set);
@@ -212,7 +214,7 @@ public sealed class ResetService(
                 ?? throw new ResetRefusedException("No such backup set.");
             if (set.Status != BackupSetStatus.Completed)
             {
-                throw new ResetRefusedException($"The set is {set.Status.ToString().ToLowerInvariant()}; only a completed set can become a baseline.");
+                throw new ResetRefusedException($"The set is {Vocabulary.Display(set.Status)}; only a completed set can become a baseline.");
             }
 
             if (await db.Baselines.AnyAsync(b => b.SetId == setId, ct))
@@ -289,43 +291,27 @@ public sealed class ResetService(
         await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
 
     public Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, async user =>
-        {
-            var schedule = new ResetSchedule { Id = Guid.NewGuid(), CreatedAt = time.GetUtcNow(), CreatedBy = user };
-            await ApplyScheduleInputAsync(schedule, input, ct);
-            db.ResetSchedules.Add(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
-            return schedule.Id;
-        }, ct);
+        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, user =>
+            ScheduleSteps.CreateAsync<ResetSchedule>(db, user, time, schedule => ApplyScheduleInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default) =>
         ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            await ApplyScheduleInputAsync(schedule, input, ct);
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.UpdateAsync(db, await ScheduleAsync(scheduleId, ct), s => ApplyScheduleInputAsync(s, input, ct), scheduler.Sync, ct);
             return true;
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
         ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            db.ResetSchedules.Remove(schedule);
-            await db.SaveChangesAsync(ct);
-            scheduler.Remove(schedule.Id);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), s => scheduler.Remove(s.Id), ct);
             return true;
         }, ct);
 
     public Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
         ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
-            schedule.Paused = paused;
-            await db.SaveChangesAsync(ct);
-            scheduler.Sync(schedule);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 
@@ -339,18 +325,8 @@ public sealed class ResetService(
 
     private async Task ApplyScheduleInputAsync(ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
-        if (name.Length is 0 or > 100)
-        {
-            throw new ScheduleValidationException("Give the schedule a name of 1 to 100 characters.");
-        }
-
-        if (await db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct))
-        {
-            throw new ScheduleValidationException($"A reset schedule named \"{name}\" already exists.");
-        }
-
-        var cron = CronSchedule.Parse(input.Cron, input.TimeZone, time.GetUtcNow());
+        var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "reset schedule",
+            name => db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
         if (input.BaselineId is { } baselineId && !await db.Baselines.AnyAsync(b => b.Id == baselineId, ct))
         {
             throw new ScheduleValidationException("The chosen baseline does not exist (any more); choose another.");
@@ -358,9 +334,7 @@ public sealed class ResetService(
 
         // The scope is checked against the stack now, and again when the schedule fires.
         var plan = ResetPlan.Build(snapshot.Current, input.Services, baseline: null);
-        schedule.Name = name;
-        schedule.Cron = cron.Text;
-        schedule.TimeZone = string.IsNullOrWhiteSpace(input.TimeZone) ? "UTC" : input.TimeZone.Trim();
+        timing.ApplyTo(schedule);
         schedule.BaselineId = input.BaselineId;
         schedule.Services = plan.WholeStack ? [] : [.. plan.Services.Select(s => s.Name)];
         schedule.SafetyBackup = input.SafetyBackup;
@@ -419,7 +393,7 @@ public sealed class ResetService(
             BackupSetStatus.Completed => baseline,
             BackupSetStatus.Running => throw new ResetRefusedException($"The backup of baseline \"{baseline.Name}\" is still being taken; wait until it has completed."),
             var status => throw new ResetRefusedException(
-                $"The backup of baseline \"{baseline.Name}\" is {status?.ToString().ToLowerInvariant() ?? "gone"}; it cannot be restored. Capture the baseline again."),
+                $"The backup of baseline \"{baseline.Name}\" is {(status is { } s ? Vocabulary.Display(s) : "gone")}; it cannot be restored. Capture the baseline again."),
         };
     }
 
@@ -433,7 +407,7 @@ public sealed class ResetService(
 
     private static ResetRefusedException Busy(ResetRun active) => new(
         $"A reset to baseline \"{active.BaselineName}\" asked for by {active.RequestedBy} at {active.RequestedAt:HH:mm:ss} UTC is " +
-        $"{active.Status.ToString().ToLowerInvariant()}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.")
+        $"{Vocabulary.Display(active.Status)}; only one reset runs at a time. Wait until it has finished and try again; nothing was changed.")
     {
         Busy = true,
     };

@@ -1,4 +1,7 @@
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GrafanaPanel.Web.Tests.Features.Backups;
@@ -23,7 +26,7 @@ public sealed class BackupsPageTests : PanelTestContext
     {
         Id = Guid.NewGuid(),
         CreatedAt = Now.AddHours(-1),
-        Trigger = trigger,
+        Trigger = Vocabulary.Parse<BackupTrigger>(trigger),
         Status = status,
         CompressedBytes = compressed,
         UncompressedBytes = tar,
@@ -32,6 +35,17 @@ public sealed class BackupsPageTests : PanelTestContext
         Error = error,
         Volumes = [new BackupSetVolume { VolumeName = "grafana-training_grafana_data" }, new BackupSetVolume { VolumeName = "grafana-training_prometheus_data" }],
     };
+
+    [Fact]
+    public void Triggers_and_states_are_shown_as_words()
+    {
+        _backups.Sets.Add(Set("pre-restore", BackupSetStatus.Completed, 1024, 4096));
+
+        var page = Render<BackupsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal("pre-restore", page.Find("[data-test=set-trigger]").TextContent));
+        Assert.StartsWith("not verified", page.Find("[data-test=set-verification]").TextContent.Trim());
+    }
 
     [Fact]
     public void Lists_sets_with_trigger_volumes_size_ratio_verification_and_error()

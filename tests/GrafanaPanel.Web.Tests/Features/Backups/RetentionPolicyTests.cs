@@ -1,4 +1,5 @@
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Schedules;
 
 namespace GrafanaPanel.Web.Tests.Features.Backups;
 

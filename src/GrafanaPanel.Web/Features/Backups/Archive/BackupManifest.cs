@@ -4,13 +4,27 @@ using System.Text.RegularExpressions;
 
 namespace GrafanaPanel.Web.Features.Backups.Archive;
 
-/// <summary>What started a backup set.</summary>
+/// <summary>
+/// What started a backup set; stored as <c>manual</c>, <c>schedule</c>, <c>pre-reset</c>, <c>pre-restore</c>,
+/// <c>baseline</c> or <c>import</c> (see <c>Vocabulary</c>). A manifest holds only the first four, which every portal
+/// version reads: a baseline's manifest says manual.
+/// </summary>
 public enum BackupTrigger
 {
     Manual,
     Schedule,
+
+    /// <summary>The safety backup a reset takes first.</summary>
     PreReset,
+
+    /// <summary>The safety backup a restore takes first.</summary>
     PreRestore,
+
+    /// <summary>Captured as a baseline on the Resets page (catalog only).</summary>
+    Baseline,
+
+    /// <summary>Uploaded, or found on disk by a rescan without being the portal's own safety backup (catalog only).</summary>
+    Import,
 }
 
 /// <summary>One volume's archive in a set.</summary>

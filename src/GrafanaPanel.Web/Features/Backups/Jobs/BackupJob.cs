@@ -53,7 +53,7 @@ public sealed class BackupJob(
         var setId = set.Id;
         var target = AuditTarget(set);
         var request = new BackupRequest(setId, [.. set.Volumes.Select(v => v.VolumeName)], set.Mode,
-            BackupFolders.CompressionOf(set.Compression), BackupFolders.TriggerOf(set.Trigger));
+            BackupFolders.CompressionOf(set.Compression), BackupFolders.ManifestTrigger(set.Trigger));
         try
         {
             var outcome = await runner.BackupAsync(request, progress.For(setId, "backup"), ct);

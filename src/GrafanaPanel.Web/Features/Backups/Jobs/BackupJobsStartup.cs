@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Backups.Jobs;
@@ -75,17 +76,7 @@ public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus 
             CleanupLeftovers(scope.ServiceProvider.GetRequiredService<BackupFolders>().Root);
 
             var scheduler = scope.ServiceProvider.GetRequiredService<BackupScheduler>();
-            foreach (var schedule in await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken))
-            {
-                try
-                {
-                    scheduler.Sync(schedule);
-                }
-                catch (ScheduleValidationException ex)
-                {
-                    logger.LogError("Schedule {Name} cannot be registered: {Problem}", schedule.Name, ex.Message);
-                }
-            }
+            ScheduleSteps.SyncAll(await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken), scheduler.Sync, "Schedule", logger);
 
             scheduler.SyncVerifyAll();
             _done.TrySetResult();

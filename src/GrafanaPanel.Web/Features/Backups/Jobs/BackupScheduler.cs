@@ -1,13 +1,16 @@
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>
-/// Keeps Hangfire's recurring jobs and the schedule metrics in line with the catalog's schedules: an active schedule
-/// is a recurring <see cref="ScheduledBackupJob"/> in its time zone; a paused or deleted one has none.
+/// Backup schedules as recurring <see cref="ScheduledBackupJob"/>s (through <see cref="RecurringSchedules"/>), with
+/// their metrics: an active schedule exports its last success and the longest gap between its runs, which the
+/// <c>GrafanaPanelBackupStale</c> alert doubles; a paused or deleted one exports nothing.
 /// </summary>
-public sealed class BackupScheduler(IRecurringJobManager recurring, BackupMetrics metrics, TimeProvider time, IOptions<BackupJobOptions> options)
+public sealed class BackupScheduler(
+    RecurringSchedules schedules, IRecurringJobManager recurring, BackupMetrics metrics, TimeProvider time, IOptions<BackupJobOptions> options)
 {
     public const string VerifyAllJobId = "backup-verify-all";
 
@@ -15,27 +18,23 @@ public sealed class BackupScheduler(IRecurringJobManager recurring, BackupMetric
 
     public void Sync(BackupSchedule schedule)
     {
-        if (schedule.Paused)
+        if (schedules.Sync<ScheduledBackupJob>(JobId(schedule.Id), schedule) is not { } cron)
         {
-            Remove(schedule);
+            metrics.RemoveSchedule(schedule.Name);
             return;
         }
 
-        var now = time.GetUtcNow();
-        var cron = CronSchedule.Parse(schedule.Cron, schedule.TimeZone, now);
-        var id = schedule.Id;
-        recurring.AddOrUpdate<ScheduledBackupJob>(JobId(id), job => job.RunAsync(id, CancellationToken.None), cron.Text,
-            new RecurringJobOptions { TimeZone = cron.Zone });
-        var next = cron.Next(now, 2);
-        var interval = next.Count == 2 ? next[1] - next[0] : TimeSpan.FromDays(1);
-        metrics.SetSchedule(schedule.Name, schedule.LastSuccessAt ?? schedule.CreatedAt, interval);
+        metrics.SetSchedule(schedule.Name, schedule.LastSuccessAt ?? schedule.CreatedAt, cron.LongestGap(time.GetUtcNow()));
     }
 
     public void Remove(BackupSchedule schedule)
     {
-        recurring.RemoveIfExists(JobId(schedule.Id));
+        schedules.Remove(JobId(schedule.Id));
         metrics.RemoveSchedule(schedule.Name);
     }
+
+    /// <summary>A renamed schedule's old name is no longer exported.</summary>
+    public void Renamed(string oldName) => metrics.RemoveSchedule(oldName);
 
     /// <summary>The weekly verification of every set (on by default; an empty cron turns it off).</summary>
     public void SyncVerifyAll()

@@ -89,12 +89,7 @@ public sealed class CatalogRescanJob(PanelDbContext db, BackupFolders folders, I
                     }
 
                     // The portal's own safety backups keep their trigger; anything else found on disk came from elsewhere.
-                    var trigger = manifest.Trigger switch
-                    {
-                        BackupTrigger.PreRestore => "pre-restore",
-                        BackupTrigger.PreReset => "pre-reset",
-                        _ => "import",
-                    };
+                    var trigger = manifest.Trigger is BackupTrigger.PreRestore or BackupTrigger.PreReset ? manifest.Trigger : BackupTrigger.Import;
                     var set = BackupFolders.FromManifest(manifest, name, trigger, "rescan");
                     var check = await CheckAsync(set, ct);
                     set.Status = check.Status;

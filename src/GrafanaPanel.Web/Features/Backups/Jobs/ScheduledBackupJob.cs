@@ -1,4 +1,6 @@
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -6,7 +8,7 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 
 /// <summary>One run of a schedule: a new set (trigger schedule), the backup, then the schedule's retention.</summary>
 public sealed class ScheduledBackupJob(
-    PanelDbContext db, BackupJob backup, RetentionJob retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger)
+    PanelDbContext db, BackupJob backup, RetentionJob retention, BackupScheduler scheduler, TimeProvider time, ILogger<ScheduledBackupJob> logger) : IScheduledRun
 {
     // No automatic retry: a retry would start a second set of the same run; the next occurrence is the retry.
     [AutomaticRetry(Attempts = 0)]
@@ -27,7 +29,7 @@ public sealed class ScheduledBackupJob(
             return;
         }
 
-        var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, "schedule", $"schedule:{schedule.Name}", schedule.Id);
+        var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, BackupTrigger.Schedule, $"schedule:{schedule.Name}", schedule.Id);
         db.BackupSets.Add(set);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();

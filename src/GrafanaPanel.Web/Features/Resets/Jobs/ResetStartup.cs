@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Resets.Jobs;
@@ -45,17 +46,7 @@ public sealed class ResetStartup(IServiceProvider services, DatabaseStatus datab
             }
 
             var scheduler = scope.ServiceProvider.GetRequiredService<ResetScheduler>();
-            foreach (var schedule in await db.ResetSchedules.AsNoTracking().ToListAsync(stoppingToken))
-            {
-                try
-                {
-                    scheduler.Sync(schedule);
-                }
-                catch (ScheduleValidationException ex)
-                {
-                    logger.LogError("Reset schedule {Name} cannot be registered: {Problem}", schedule.Name, ex.Message);
-                }
-            }
+            ScheduleSteps.SyncAll(await db.ResetSchedules.AsNoTracking().ToListAsync(stoppingToken), scheduler.Sync, "Reset schedule", logger);
 
             _done.TrySetResult();
         }

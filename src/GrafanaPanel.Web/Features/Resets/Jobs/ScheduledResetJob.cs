@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Features.Schedules;
 using GrafanaPanel.Web.Features.Stack;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ namespace GrafanaPanel.Web.Features.Resets.Jobs;
 /// it at once. A firing that finds the stack busy is recorded as a failed run saying why, so the history shows it.
 /// </summary>
 public sealed class ScheduledResetJob(
-    PanelDbContext db, ResetService service, ResetRunner runner, StackSnapshot snapshot, IAuditLog audit, TimeProvider time, ILogger<ScheduledResetJob> logger)
+    PanelDbContext db, ResetService service, ResetRunner runner, StackSnapshot snapshot, IAuditLog audit, TimeProvider time, ILogger<ScheduledResetJob> logger) : IScheduledRun
 {
     [AutomaticRetry(Attempts = 0)]
     [DisableConcurrentExecution(timeoutInSeconds: 60)]
@@ -33,14 +34,14 @@ public sealed class ScheduledResetJob(
                     ?? throw new ResetRefusedException("the schedule's baseline was deleted")
                 : null;
             var plan = ResetPlan.Build(snapshot.Current, schedule.Services, baseline);
-            runId = await service.QueueAsync(plan, schedule.SafetyBackup, user, "schedule", schedule.Id, ct);
+            runId = await service.QueueAsync(plan, schedule.SafetyBackup, user, ResetTrigger.Schedule, schedule.Id, ct);
         }
         catch (ResetRefusedException e)
         {
             var now = time.GetUtcNow();
             db.ResetRuns.Add(new ResetRun
             {
-                Id = Guid.NewGuid(), RequestedAt = now, FinishedAt = now, RequestedBy = user, Trigger = "schedule", ScheduleId = schedule.Id,
+                Id = Guid.NewGuid(), RequestedAt = now, FinishedAt = now, RequestedBy = user, Trigger = ResetTrigger.Schedule, ScheduleId = schedule.Id,
                 BaselineId = schedule.BaselineId, BaselineName = "", Services = schedule.Services, SafetyBackup = schedule.SafetyBackup,
                 Status = ResetStatus.Failed, Error = $"The scheduled reset did not run: {e.Message}",
             });

@@ -1,8 +1,6 @@
-using System.Globalization;
-using System.Text;
 using Cronos;
 
-namespace GrafanaPanel.Web.Features.Backups;
+namespace GrafanaPanel.Web.Features.Schedules;
 
 /// <summary>Thrown when a schedule's cron expression or time zone cannot be used; the message says what to write instead.</summary>
 public sealed class ScheduleValidationException(string message) : Exception(message);
@@ -13,6 +11,12 @@ public sealed class ScheduleValidationException(string message) : Exception(mess
 /// </summary>
 public sealed class CronSchedule
 {
+    /// <summary>
+    /// The most runs <see cref="LongestGap"/> looks at: enough for two weeks of a schedule that runs every minute, so
+    /// a weekend without runs is always seen.
+    /// </summary>
+    public const int GapWindow = 20_000;
+
     private readonly CronExpression _expression;
 
     private CronSchedule(string text, CronExpression expression, TimeZoneInfo zone)
@@ -88,6 +92,19 @@ public sealed class CronSchedule
         }
     }
 
+    /// <summary>A stored schedule's cron in words, or what is wrong with it (for tables of schedules).</summary>
+    public static string InWords(string? expression, string? timeZone, DateTimeOffset now)
+    {
+        try
+        {
+            return Parse(expression, timeZone, now).Describe();
+        }
+        catch (ScheduleValidationException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>The next <paramref name="count"/> runs after <paramref name="after"/>, in the schedule's time zone.</summary>
     public IReadOnlyList<DateTimeOffset> Next(DateTimeOffset after, int count)
     {
@@ -103,60 +120,29 @@ public sealed class CronSchedule
         return result;
     }
 
-    /// <summary>The expression in words, e.g. "at 02:00, every day" or "every 15 minutes, on Monday to Friday".</summary>
-    public string Describe()
+    /// <summary>
+    /// The longest time between two consecutive runs over the next year or the next <see cref="GapWindow"/> runs,
+    /// whichever ends first (at least two runs): how long the schedule may go without a run. <c>0 2 * * 1,3</c> is
+    /// 5 days (Wednesday to Monday) whichever day it is now, <c>*/15 9-17 * * 1-5</c> the weekend; a schedule with a
+    /// single run left reports a year. Computed in the schedule's time zone, ignoring the hour a clock change adds.
+    /// </summary>
+    public TimeSpan LongestGap(DateTimeOffset after)
     {
-        var f = Text.Split(' ');
-        var (minute, hour, day, month, weekday) = (f[0], f[1], f[2], f[3], f[4]);
-        var words = new StringBuilder();
-        if (IsNumber(minute) && IsNumber(hour))
+        var end = after.AddYears(1);
+        var runs = new List<DateTimeOffset>();
+        var from = after;
+        while (runs.Count < GapWindow && _expression.GetNextOccurrence(from, Zone) is { } next && (runs.Count < 2 || next <= end))
         {
-            words.Append(CultureInfo.InvariantCulture, $"at {int.Parse(hour, CultureInfo.InvariantCulture):00}:{int.Parse(minute, CultureInfo.InvariantCulture):00}");
-        }
-        else if (minute.StartsWith("*/", StringComparison.Ordinal) && hour == "*")
-        {
-            words.Append(CultureInfo.InvariantCulture, $"every {minute[2..]} minutes");
-        }
-        else if (IsNumber(minute) && hour == "*")
-        {
-            words.Append(CultureInfo.InvariantCulture, $"at minute {minute} of every hour");
-        }
-        else if (IsNumber(minute) && hour.StartsWith("*/", StringComparison.Ordinal))
-        {
-            words.Append(CultureInfo.InvariantCulture, $"at minute {minute}, every {hour[2..]} hours");
-        }
-        else
-        {
-            words.Append(CultureInfo.InvariantCulture, $"at minute {minute}, hour {hour}");
+            runs.Add(next);
+            from = next;
         }
 
-        words.Append(day == "*" && weekday == "*" ? ", every day" : "");
-        if (day != "*")
-        {
-            words.Append(CultureInfo.InvariantCulture, $", on day {day} of the month");
-        }
-
-        if (weekday != "*")
-        {
-            words.Append(", on ").Append(Weekdays(weekday));
-        }
-
-        if (month != "*")
-        {
-            words.Append(CultureInfo.InvariantCulture, $", in month {month}");
-        }
-
-        words.Append(Zone == TimeZoneInfo.Utc ? " (UTC)" : $" ({Zone.Id})");
-        return words.ToString();
+        // A clock change does not lengthen a gap: 02:00 daily stays 24 hours across the night the clocks go back.
+        TimeSpan Gap(DateTimeOffset first, DateTimeOffset second) => TimeSpan.FromTicks(Math.Min(
+            (second - first).Ticks, (TimeZoneInfo.ConvertTime(second, Zone).DateTime - TimeZoneInfo.ConvertTime(first, Zone).DateTime).Ticks));
+        return runs.Count < 2 ? TimeSpan.FromDays(365) : runs.Zip(runs.Skip(1), Gap).Max();
     }
 
-    private static bool IsNumber(string field) => field.All(char.IsAsciiDigit);
-
-    private static string Weekdays(string field)
-    {
-        string[] names = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-        string Name(string part) => int.TryParse(part, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 7 ? names[n] : part;
-        return string.Join(", ", field.Split(',').Select(part =>
-            part.Split('-') is [var from, var to] ? $"{Name(from)} to {Name(to)}" : Name(part)));
-    }
+    /// <summary>The expression in words, e.g. "at 02:00, every day (UTC)" or "at minutes 0 and 30 of every hour, every day (UTC)".</summary>
+    public string Describe() => CronWords.Describe(Text, Zone);
 }
