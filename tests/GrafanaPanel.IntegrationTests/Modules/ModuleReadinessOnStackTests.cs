@@ -172,7 +172,8 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
         Assert.Equal(PreClassVerdict.ReadyWithWarnings, report.Verdict);
         Assert.Equal(["Fundamentals on the test stack", "Organization on the test stack"],
             report.Items.Where(i => i.Area == "Modules").Select(i => i.Title));
-        Assert.Equal(["grafana", "postgres", "redis"], report.Items.Where(i => i.Area == "Services").Select(i => i.Title).Order());
+        // Grafana starts with what it depends on: its databases and InfluxDB (whose read-only token its data source reads).
+        Assert.Equal(["grafana", "influxdb", "postgres", "redis"], report.Items.Where(i => i.Area == "Services").Select(i => i.Title).Order());
         Assert.All(report.Items.Where(i => i.Area is "Modules" or "Services"), i => Assert.Equal(CheckStatus.Pass, i.Status));
         Assert.Equal(CheckStatus.Pass, report.Items.Single(i => i.Title == "Free disk for the next backup").Status);
         // This portal's database is new: its backup catalog has no set yet.
