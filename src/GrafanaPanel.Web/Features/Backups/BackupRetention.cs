@@ -7,11 +7,12 @@ namespace GrafanaPanel.Web.Features.Backups;
 /// Applies a schedule's <see cref="RetentionPolicy"/> to its completed sets. Pinned sets (baselines are pinned) and
 /// the newest verified set of the whole catalog are never candidates for deletion, whatever the policy says.
 /// </summary>
-public sealed class BackupRetention(PanelDbContext db, BackupFolders folders, TimeProvider time, ILogger<BackupRetention> logger)
+public sealed class BackupRetention(IDbContextFactory<PanelDbContext> dbs, BackupFolders folders, TimeProvider time, ILogger<BackupRetention> logger)
 {
     /// <summary>Deletes what the schedule's rules let go; returns the deleted set ids. Safe to run twice.</summary>
     public async Task<IReadOnlyList<Guid>> ApplyAsync(Guid scheduleId, CancellationToken ct)
     {
+        await using var db = await dbs.CreateDbContextAsync(ct);
         var schedule = await db.BackupSchedules.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scheduleId, ct);
         if (schedule is null)
         {

@@ -61,7 +61,7 @@ public interface IBackupService
 /// action, records itself in the audit log (also when refused), and hands the work to a Hangfire job by id.
 /// </summary>
 public sealed partial class BackupService(
-    PanelDbContext db,
+    IDbContextFactory<PanelDbContext> dbs,
     RoleGate gate,
     IAuditLog audit,
     IBackgroundJobClient jobs,
@@ -71,11 +71,17 @@ public sealed partial class BackupService(
     StackSnapshot snapshot,
     TimeProvider time) : IBackupService
 {
-    public async Task<IReadOnlyList<BackupSet>> ListSetsAsync(CancellationToken ct = default) =>
-        await db.BackupSets.AsNoTracking().Include(s => s.Volumes).OrderByDescending(s => s.CreatedAt).ToListAsync(ct);
+    public async Task<IReadOnlyList<BackupSet>> ListSetsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.BackupSets.AsNoTracking().Include(s => s.Volumes).OrderByDescending(s => s.CreatedAt).ToListAsync(ct);
+    }
 
-    public async Task<IReadOnlyList<BackupSchedule>> ListSchedulesAsync(CancellationToken ct = default) =>
-        await db.BackupSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+    public async Task<IReadOnlyList<BackupSchedule>> ListSchedulesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.BackupSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+    }
 
     public IReadOnlyList<string> AvailableVolumes() => AvailableVolumes(snapshot.Current);
 
@@ -99,7 +105,7 @@ public sealed partial class BackupService(
     }
 
     public Task<Guid> CreateBackupAsync(IReadOnlyList<string> volumes, BackupMode mode, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async user =>
+        ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async (user, db) =>
         {
             var chosen = CheckVolumes(volumes);
             var set = NewSet(chosen, mode, BackupTrigger.Manual, user, scheduleId: null);
@@ -111,9 +117,9 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task RestoreAsync(Guid setId, IReadOnlyList<string>? volumes = null, string? intoNewVolume = null, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Restore, $"{setId}" + (volumes is null ? "" : $" {string.Join(",", volumes)}") + (intoNewVolume is null ? "" : $" -> {intoNewVolume}"), async user =>
+        ActAsync(BackupAuditActions.Restore, $"{setId}" + (volumes is null ? "" : $" {string.Join(",", volumes)}") + (intoNewVolume is null ? "" : $" -> {intoNewVolume}"), async (user, db) =>
         {
-            var set = await CompletedSetAsync(setId, ct);
+            var set = await CompletedSetAsync(db, setId, ct);
             var names = volumes is { Count: > 0 } ? volumes.Distinct(StringComparer.Ordinal).ToArray() : null;
             foreach (var name in names ?? [])
             {
@@ -148,15 +154,15 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task VerifyAsync(Guid setId, bool testRestore, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Verify, $"{setId}{(testRestore ? " test-restore" : "")}", async user =>
+        ActAsync(BackupAuditActions.Verify, $"{setId}{(testRestore ? " test-restore" : "")}", async (user, db) =>
         {
-            await CompletedSetAsync(setId, ct);
+            await CompletedSetAsync(db, setId, ct);
             jobs.Enqueue<VerifyJob>(job => job.RunAsync(setId, testRestore, user, CancellationToken.None));
             return true;
         }, ct);
 
     public Task SetPinnedAsync(Guid setId, bool pinned, CancellationToken ct = default) =>
-        ActAsync(pinned ? BackupAuditActions.Pin : BackupAuditActions.Unpin, setId.ToString(), async _ =>
+        ActAsync(pinned ? BackupAuditActions.Pin : BackupAuditActions.Unpin, setId.ToString(), async (_, db) =>
         {
             var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
                 ?? throw new BackupActionRefusedException("No such backup set.");
@@ -171,7 +177,7 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task DeleteAsync(Guid setId, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Delete, setId.ToString(), async _ =>
+        ActAsync(BackupAuditActions.Delete, setId.ToString(), async (_, db) =>
         {
             var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
                 ?? throw new BackupActionRefusedException("No such backup set.");
@@ -197,22 +203,22 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task RescanAsync(CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Rescan, "catalog", user =>
+        ActAsync(BackupAuditActions.Rescan, "catalog", (user, _) =>
         {
             jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(user, CancellationToken.None));
             return Task.FromResult(true);
         }, ct);
 
     public Task<Guid> CreateScheduleAsync(ScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, user =>
-            ScheduleSteps.CreateAsync<BackupSchedule>(db, user, time, schedule => ApplyInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
+        ActAsync(BackupAuditActions.ScheduleCreate, input.Name, (user, db) =>
+            ScheduleSteps.CreateAsync<BackupSchedule>(db, user, time, schedule => ApplyInputAsync(db, schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleUpdate, input.Name, async _ =>
+        ActAsync(BackupAuditActions.ScheduleUpdate, input.Name, async (_, db) =>
         {
-            var schedule = await ScheduleAsync(scheduleId, ct);
+            var schedule = await ScheduleAsync(db, scheduleId, ct);
             var oldName = schedule.Name;
-            await ScheduleSteps.UpdateAsync(db, schedule, s => ApplyInputAsync(s, input, ct), s =>
+            await ScheduleSteps.UpdateAsync(db, schedule, s => ApplyInputAsync(db, s, input, ct), s =>
             {
                 if (oldName != s.Name)
                 {
@@ -225,32 +231,32 @@ public sealed partial class BackupService(
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
+        ActAsync(BackupAuditActions.ScheduleDelete, scheduleId.ToString(), async (_, db) =>
         {
             // The schedule's sets stay: deleting a schedule never deletes backups.
-            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), scheduler.Remove, ct);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(db, scheduleId, ct), scheduler.Remove, ct);
             return true;
         }, ct);
 
     public Task SetPausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
-        ActAsync(paused ? BackupAuditActions.SchedulePause : BackupAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
+        ActAsync(paused ? BackupAuditActions.SchedulePause : BackupAuditActions.ScheduleResume, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(db, scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 
     public Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.ScheduleRunNow, scheduleId.ToString(), async _ =>
+        ActAsync(BackupAuditActions.ScheduleRunNow, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleAsync(scheduleId, ct);
+            await ScheduleAsync(db, scheduleId, ct);
             jobs.Enqueue<ScheduledBackupJob>(job => job.RunAsync(scheduleId, CancellationToken.None));
             return true;
         }, ct);
 
     public Task<IReadOnlyList<Guid>> ApplyRetentionAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(BackupAuditActions.Retention, scheduleId.ToString(), async _ =>
+        ActAsync(BackupAuditActions.Retention, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleAsync(scheduleId, ct);
+            await ScheduleAsync(db, scheduleId, ct);
             return await retention.ApplyAsync(scheduleId, ct);
         }, ct);
 
@@ -273,7 +279,7 @@ public sealed partial class BackupService(
         };
     }
 
-    private async Task ApplyInputAsync(BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
+    private async Task ApplyInputAsync(PanelDbContext db, BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
     {
         var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "schedule",
             name => db.BackupSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
@@ -312,7 +318,7 @@ public sealed partial class BackupService(
         return chosen;
     }
 
-    private async Task<BackupSet> CompletedSetAsync(Guid setId, CancellationToken ct)
+    private static async Task<BackupSet> CompletedSetAsync(PanelDbContext db, Guid setId, CancellationToken ct)
     {
         var set = await db.BackupSets.AsNoTracking().Include(s => s.Volumes).FirstOrDefaultAsync(s => s.Id == setId, ct)
             ?? throw new BackupActionRefusedException("No such backup set.");
@@ -322,17 +328,19 @@ public sealed partial class BackupService(
                 (set.Error is { Length: > 0 } error ? $" ({error})" : "") + "; only a completed set can be used.");
     }
 
-    private async Task<BackupSchedule> ScheduleAsync(Guid scheduleId, CancellationToken ct) =>
+    private static async Task<BackupSchedule> ScheduleAsync(PanelDbContext db, Guid scheduleId, CancellationToken ct) =>
         await db.BackupSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct)
             ?? throw new BackupActionRefusedException("No such schedule.");
 
-    /// <summary>Role check at the moment of the action, then the action, with the outcome in the audit log.</summary>
-    private Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct) =>
-        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, user =>
+    /// <summary>
+    /// Role check at the moment of the action, then the action on a database context of its own (a circuit outlives
+    /// many actions, and two of them may overlap), with the outcome in the audit log.
+    /// </summary>
+    private Task<T> ActAsync<T>(string action, string target, Func<string, PanelDbContext, Task<T>> work, CancellationToken ct) =>
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, async user =>
         {
-            // The context lives as long as the circuit; jobs change sets behind it, so every action reads afresh.
-            db.ChangeTracker.Clear();
-            return work(user);
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            return await work(user, db);
         }, ct);
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]

@@ -79,7 +79,7 @@ public interface IResetService
 /// action and is recorded in the audit log (also when refused); resets run as Hangfire jobs by run id.
 /// </summary>
 public sealed class ResetService(
-    PanelDbContext db,
+    IDbContextFactory<PanelDbContext> dbs,
     RoleGate gate,
     IAuditLog audit,
     IBackgroundJobClient jobs,
@@ -105,8 +105,11 @@ public sealed class ResetService(
         }
     }
 
-    public async Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default) =>
-        await db.Baselines.AsNoTracking().Include(b => b.Set).ThenInclude(s => s!.Volumes).OrderBy(b => b.Name).ToListAsync(ct);
+    public async Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Baselines.AsNoTracking().Include(b => b.Set).ThenInclude(s => s!.Volumes).OrderBy(b => b.Name).ToListAsync(ct);
+    }
 
     public async Task<Baseline?> DefaultBaselineAsync(CancellationToken ct = default)
     {
@@ -117,34 +120,40 @@ public sealed class ResetService(
 
     public async Task<ResetPlan> PlanAsync(Guid? baselineId, IReadOnlyList<string>? services, CancellationToken ct = default)
     {
-        var baseline = baselineId is { } id ? await UsableBaselineAsync(id, ct) : null;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await PlanAsync(db, baselineId, services, ct);
+    }
+
+    private async Task<ResetPlan> PlanAsync(PanelDbContext db, Guid? baselineId, IReadOnlyList<string>? services, CancellationToken ct)
+    {
+        var baseline = baselineId is { } id ? await UsableBaselineAsync(db, id, ct) : null;
         return ResetPlan.Build(snapshot.Current, services, baseline);
     }
 
     public Task<Guid> RequestResetAsync(ResetRequest request, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.Request, DescribeRequest(request), async user =>
+        ActAsync(ResetAuditActions.Request, DescribeRequest(request), async (user, db) =>
         {
-            var plan = await PlanAsync(request.BaselineId, request.Services, ct);
+            var plan = await PlanAsync(db, request.BaselineId, request.Services, ct);
             if (plan.WholeStack && !string.Equals(request.Confirmation?.Trim(), StackName, StringComparison.Ordinal))
             {
                 throw new ResetRefusedException($"To reset the whole stack, type its name \"{StackName}\" to confirm. Nothing was changed.");
             }
 
-            return await QueueAsync(plan, request.SafetyBackup, user, ResetTrigger.Manual, scheduleId: null, ct);
+            return await QueueAsync(db, plan, request.SafetyBackup, user, ResetTrigger.Manual, scheduleId: null, ct);
         }, ct);
 
     /// <summary>
     /// Inserts the run as the one active reset (the database refuses a second) and enqueues its job. Used by the
     /// dialog and by scheduled resets.
     /// </summary>
-    internal async Task<Guid> QueueAsync(ResetPlan plan, bool safetyBackup, string user, ResetTrigger trigger, Guid? scheduleId, CancellationToken ct)
+    internal async Task<Guid> QueueAsync(PanelDbContext db, ResetPlan plan, bool safetyBackup, string user, ResetTrigger trigger, Guid? scheduleId, CancellationToken ct)
     {
         if (stackLock.Holder is { } holder)
         {
             throw new ResetRefusedException($"The stack is busy: {holder} is running. Wait until it has finished and try again; nothing was changed.") { Busy = true };
         }
 
-        if (await ActiveRunAsync(ct) is { } active)
+        if (await ActiveRunAsync(db, ct) is { } active)
         {
             throw Busy(active);
         }
@@ -172,7 +181,7 @@ public sealed class ResetService(
         {
             // Another request won the race between the check above and this insert.
             db.Entry(run).State = EntityState.Detached;
-            throw await ActiveRunAsync(ct) is { } winner ? Busy(winner) : new ResetRefusedException("Another reset was asked for at the same moment; try again.") { Busy = true };
+            throw await ActiveRunAsync(db, ct) is { } winner ? Busy(winner) : new ResetRefusedException("Another reset was asked for at the same moment; try again.") { Busy = true };
         }
 
         var id = run.Id;
@@ -180,16 +189,22 @@ public sealed class ResetService(
         return id;
     }
 
-    public async Task<IReadOnlyList<ResetRun>> ListRunsAsync(int take = 50, CancellationToken ct = default) =>
-        await db.ResetRuns.AsNoTracking().OrderByDescending(r => r.RequestedAt).Take(Math.Clamp(take, 1, 500)).ToListAsync(ct);
+    public async Task<IReadOnlyList<ResetRun>> ListRunsAsync(int take = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.ResetRuns.AsNoTracking().OrderByDescending(r => r.RequestedAt).Take(Math.Clamp(take, 1, 500)).ToListAsync(ct);
+    }
 
-    public async Task<ResetRun?> GetRunAsync(Guid runId, CancellationToken ct = default) =>
-        await db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
+    public async Task<ResetRun?> GetRunAsync(Guid runId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
+    }
 
     public Task<Guid> CaptureBaselineAsync(BaselineInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.BaselineCapture, input.Name, async user =>
+        ActAsync(ResetAuditActions.BaselineCapture, input.Name, async (user, db) =>
         {
-            var (name, description, module) = await CheckInputAsync(input, null, ct);
+            var (name, description, module) = await CheckInputAsync(db, input, null, ct);
             var volumes = BackupService.AvailableVolumes(snapshot.Current);
             if (volumes.Count == 0)
             {
@@ -208,7 +223,7 @@ public sealed class ResetService(
         }, ct);
 
     public Task<Guid> PromoteAsync(Guid setId, BaselineInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.BaselinePromote, $"{setId} as {input.Name}", async user =>
+        ActAsync(ResetAuditActions.BaselinePromote, $"{setId} as {input.Name}", async (user, db) =>
         {
             var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
                 ?? throw new ResetRefusedException("No such backup set.");
@@ -222,7 +237,7 @@ public sealed class ResetService(
                 throw new ResetRefusedException("This set is a baseline already.");
             }
 
-            var (name, description, module) = await CheckInputAsync(input, null, ct);
+            var (name, description, module) = await CheckInputAsync(db, input, null, ct);
             set.Pinned = true;
             var baseline = NewBaseline(name, description, module, set.Id, user);
             db.Baselines.Add(baseline);
@@ -231,10 +246,10 @@ public sealed class ResetService(
         }, ct);
 
     public Task UpdateBaselineAsync(Guid baselineId, BaselineInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.BaselineUpdate, $"{baselineId} as {input.Name}", async _ =>
+        ActAsync(ResetAuditActions.BaselineUpdate, $"{baselineId} as {input.Name}", async (_, db) =>
         {
-            var baseline = await BaselineAsync(baselineId, ct);
-            var (name, description, module) = await CheckInputAsync(input, baselineId, ct);
+            var baseline = await BaselineAsync(db, baselineId, ct);
+            var (name, description, module) = await CheckInputAsync(db, input, baselineId, ct);
             baseline.Name = name;
             baseline.Description = description;
             baseline.ModuleId = module;
@@ -243,13 +258,13 @@ public sealed class ResetService(
         }, ct);
 
     public Task SetDefaultAsync(Guid? baselineId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.BaselineDefault, baselineId?.ToString() ?? "configured default", async _ =>
+        ActAsync(ResetAuditActions.BaselineDefault, baselineId?.ToString() ?? "configured default", async (_, db) =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await db.Baselines.Where(b => b.IsDefault).ExecuteUpdateAsync(u => u.SetProperty(b => b.IsDefault, false), ct);
             if (baselineId is { } id)
             {
-                var baseline = await BaselineAsync(id, ct);
+                var baseline = await BaselineAsync(db, id, ct);
                 baseline.IsDefault = true;
                 await db.SaveChangesAsync(ct);
             }
@@ -259,9 +274,9 @@ public sealed class ResetService(
         }, ct);
 
     public Task DeleteBaselineAsync(Guid baselineId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.BaselineDelete, baselineId.ToString(), async _ =>
+        ActAsync(ResetAuditActions.BaselineDelete, baselineId.ToString(), async (_, db) =>
         {
-            var baseline = await BaselineAsync(baselineId, ct);
+            var baseline = await BaselineAsync(db, baselineId, ct);
             var users = await db.ResetSchedules.Where(s => s.BaselineId == baselineId).Select(s => s.Name).OrderBy(n => n).ToListAsync(ct);
             if (users.Count > 0)
             {
@@ -287,43 +302,46 @@ public sealed class ResetService(
             return true;
         }, ct);
 
-    public async Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default) =>
-        await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+    public async Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+    }
 
     public Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, user =>
-            ScheduleSteps.CreateAsync<ResetSchedule>(db, user, time, schedule => ApplyScheduleInputAsync(schedule, input, ct), scheduler.Sync, ct), ct);
+        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, (user, db) =>
+            ScheduleSteps.CreateAsync<ResetSchedule>(db, user, time, schedule => ApplyScheduleInputAsync(db, schedule, input, ct), scheduler.Sync, ct), ct);
 
     public Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async _ =>
+        ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async (_, db) =>
         {
-            await ScheduleSteps.UpdateAsync(db, await ScheduleAsync(scheduleId, ct), s => ApplyScheduleInputAsync(s, input, ct), scheduler.Sync, ct);
+            await ScheduleSteps.UpdateAsync(db, await ScheduleAsync(db, scheduleId, ct), s => ApplyScheduleInputAsync(db, s, input, ct), scheduler.Sync, ct);
             return true;
         }, ct);
 
     public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async _ =>
+        ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(scheduleId, ct), s => scheduler.Remove(s.Id), ct);
+            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(db, scheduleId, ct), s => scheduler.Remove(s.Id), ct);
             return true;
         }, ct);
 
     public Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
-        ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async _ =>
+        ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(scheduleId, ct), paused, scheduler.Sync, ct);
+            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(db, scheduleId, ct), paused, scheduler.Sync, ct);
             return true;
         }, ct);
 
     public Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleRunNow, scheduleId.ToString(), async _ =>
+        ActAsync(ResetAuditActions.ScheduleRunNow, scheduleId.ToString(), async (_, db) =>
         {
-            await ScheduleAsync(scheduleId, ct);
+            await ScheduleAsync(db, scheduleId, ct);
             jobs.Enqueue<ScheduledResetJob>(job => job.RunAsync(scheduleId, CancellationToken.None));
             return true;
         }, ct);
 
-    private async Task ApplyScheduleInputAsync(ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
+    private async Task ApplyScheduleInputAsync(PanelDbContext db, ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
     {
         var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "reset schedule",
             name => db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
@@ -340,7 +358,7 @@ public sealed class ResetService(
         schedule.SafetyBackup = input.SafetyBackup;
     }
 
-    private async Task<(string Name, string Description, string? Module)> CheckInputAsync(BaselineInput input, Guid? self, CancellationToken ct)
+    private static async Task<(string Name, string Description, string? Module)> CheckInputAsync(PanelDbContext db, BaselineInput input, Guid? self, CancellationToken ct)
     {
         var name = (input.Name ?? "").Trim();
         if (name.Length is 0 or > 100 || name.Any(char.IsControl))
@@ -384,7 +402,7 @@ public sealed class ResetService(
         CreatedBy = user,
     };
 
-    private async Task<Baseline> UsableBaselineAsync(Guid baselineId, CancellationToken ct)
+    private static async Task<Baseline> UsableBaselineAsync(PanelDbContext db, Guid baselineId, CancellationToken ct)
     {
         var baseline = await db.Baselines.AsNoTracking().Include(b => b.Set).ThenInclude(s => s!.Volumes).FirstOrDefaultAsync(b => b.Id == baselineId, ct)
             ?? throw new ResetRefusedException("No such baseline; it may have been deleted. Choose another.");
@@ -397,13 +415,13 @@ public sealed class ResetService(
         };
     }
 
-    private async Task<Baseline> BaselineAsync(Guid baselineId, CancellationToken ct) =>
+    private static async Task<Baseline> BaselineAsync(PanelDbContext db, Guid baselineId, CancellationToken ct) =>
         await db.Baselines.FirstOrDefaultAsync(b => b.Id == baselineId, ct) ?? throw new ResetRefusedException("No such baseline.");
 
-    private async Task<ResetSchedule> ScheduleAsync(Guid scheduleId, CancellationToken ct) =>
+    private static async Task<ResetSchedule> ScheduleAsync(PanelDbContext db, Guid scheduleId, CancellationToken ct) =>
         await db.ResetSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct) ?? throw new ResetRefusedException("No such reset schedule.");
 
-    private Task<ResetRun?> ActiveRunAsync(CancellationToken ct) => db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Active, ct);
+    private static Task<ResetRun?> ActiveRunAsync(PanelDbContext db, CancellationToken ct) => db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Active, ct);
 
     private static ResetRefusedException Busy(ResetRun active) => new(
         $"A reset to baseline \"{active.BaselineName}\" asked for by {active.RequestedBy} at {active.RequestedAt:HH:mm:ss} UTC is " +
@@ -416,12 +434,14 @@ public sealed class ResetService(
         $"baseline {request.BaselineId?.ToString() ?? ResetOptions.FactoryName}, " +
         (request.Services is { Count: > 0 } services ? string.Join(", ", services.Select(StackControl.Printable)) : "whole stack");
 
-    /// <summary>Role check at the moment of the action, then the action on a fresh change tracker, with the outcome in the audit log.</summary>
-    private Task<T> ActAsync<T>(string action, string target, Func<string, Task<T>> work, CancellationToken ct) =>
-        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, user =>
+    /// <summary>
+    /// Role check at the moment of the action, then the action on a database context of its own (a circuit outlives
+    /// many actions, and two of them may overlap), with the outcome in the audit log.
+    /// </summary>
+    private Task<T> ActAsync<T>(string action, string target, Func<string, PanelDbContext, Task<T>> work, CancellationToken ct) =>
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, async user =>
         {
-            // The context lives as long as the circuit; jobs change rows behind it, so every action reads afresh.
-            db.ChangeTracker.Clear();
-            return work(user);
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            return await work(user, db);
         }, ct);
 }

@@ -34,7 +34,7 @@ public sealed class ScheduledResetJob(
                     ?? throw new ResetRefusedException("the schedule's baseline was deleted")
                 : null;
             var plan = ResetPlan.Build(snapshot.Current, schedule.Services, baseline);
-            runId = await service.QueueAsync(plan, schedule.SafetyBackup, user, ResetTrigger.Schedule, schedule.Id, ct);
+            runId = await service.QueueAsync(db, plan, schedule.SafetyBackup, user, ResetTrigger.Schedule, schedule.Id, ct);
         }
         catch (ResetRefusedException e)
         {
