@@ -19,6 +19,12 @@ public sealed class OfflineStackFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(20);
     private Exception? _startFailure;
 
+    /// <summary>
+    /// The image a portal hosted by a test gives its helper containers (Backups__HelperImage): the offline stack's
+    /// Debian-based PostgreSQL image has every tool they use (sh, find, mkdir, mv, rm, df, du, stat, awk).
+    /// </summary>
+    public const string HelperImage = "local/offline-postgres:test";
+
     public EnvFile TestEnvironment { get; } = EnvFile.Load(Path.Combine(Repo.StackScripts, "test.env"));
 
     public string ProjectName { get; } = Environment.GetEnvironmentVariable("STACK_TEST_PROJECT") ?? "grafana-training-test";

@@ -27,6 +27,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
             .With("Stack:PublicHost", "127.0.0.1")
             .With("Stack:ProbeInterval", "00:00:02")
             .With("Backups:Directory", _backups)
+            .With("Backups:HelperImage", OfflineStackFixture.HelperImage)
             .With("Resets:HealthTimeout", "00:04:00");
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
