@@ -11,8 +11,12 @@ COPY Directory.Build.props Directory.Packages.props ./
 COPY src/GrafanaPanel.Web/GrafanaPanel.Web.csproj src/GrafanaPanel.Web/
 RUN dotnet restore src/GrafanaPanel.Web/GrafanaPanel.Web.csproj
 COPY wwwroot-assets/ wwwroot-assets/
+# Published beside the portal, the catalog a build run anywhere else reads.
+COPY deploy/portal/modules.yaml deploy/portal/
 COPY src/ src/
-RUN dotnet publish src/GrafanaPanel.Web/GrafanaPanel.Web.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+# Restored again now that the sources are here: only a project with Razor components gets the framework's own assets
+# (_framework/blazor.web.js); restored from the project file alone, the image would serve a page whose scripts 404.
+RUN dotnet publish src/GrafanaPanel.Web/GrafanaPanel.Web.csproj -c Release -o /app -p:UseAppHost=false
 
 FROM ${RUNTIME_IMAGE} AS runtime
 # The official ASP.NET images have a non-root "app" user with this uid. It reaches the Docker socket

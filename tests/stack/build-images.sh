@@ -102,8 +102,9 @@ restore_panel_packages() {
 	work=$(mktemp -d)
 	cp "$repo"/Directory.Build.props "$repo"/Directory.Packages.props "$work"/
 	[ -f "$repo/nuget.config" ] && cp "$repo/nuget.config" "$work"/
-	mkdir -p "$work/src/GrafanaPanel.Web"
-	cp "$repo/src/GrafanaPanel.Web/GrafanaPanel.Web.csproj" "$work/src/GrafanaPanel.Web/"
+	# The sources too, not just the project file: the SDK adds the framework's assets pack (blazor.web.js) only for a
+	# project that has Razor components, so a restore of the bare project file would leave it out of the folder.
+	tar -C "$repo" --exclude=bin --exclude=obj -c src/GrafanaPanel.Web | tar -C "$work" -x
 	say "restoring the portal's NuGet packages into $cache/nuget-packages"
 	for rid in "" linux-x64; do
 		dotnet restore "$work/src/GrafanaPanel.Web/GrafanaPanel.Web.csproj" --packages "$cache/nuget-packages" \
