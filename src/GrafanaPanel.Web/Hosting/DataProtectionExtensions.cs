@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Features.WebSecurity;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace GrafanaPanel.Web.Hosting;
@@ -73,27 +74,7 @@ public static class DataProtectionExtensions
         var request = new CertificateRequest("CN=GrafanaPanel data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var now = DateTimeOffset.UtcNow;
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(100));
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new FileStream(temporary, options))
-        {
-            file.Write(certificate.Export(X509ContentType.Pkcs12));
-            file.Flush(flushToDisk: true);
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another instance wrote one first; use that.
-            File.Delete(temporary);
-        }
+        // Another instance may have written one first; then that one is used.
+        PrivateFile.Write(path, certificate.Export(X509ContentType.Pkcs12), overwrite: false);
     }
 }

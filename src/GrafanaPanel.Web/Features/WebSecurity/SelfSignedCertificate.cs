@@ -113,21 +113,7 @@ public sealed class SelfSignedCertificate(WebSecuritySettings settings, TimeProv
         var directory = Path.GetDirectoryName(path)!;
         try
         {
-            Directory.CreateDirectory(directory);
-            var temporary = Path.Combine(directory, $".{FileName}.{Guid.NewGuid():N}.tmp");
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var file = new FileStream(temporary, options))
-            {
-                file.Write(certificate.Export(X509ContentType.Pkcs12));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
+            PrivateFile.Write(path, certificate.Export(X509ContentType.Pkcs12), overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
