@@ -77,7 +77,7 @@ public sealed class Browser : IAsyncDisposable
     /// live, and an interaction answered (the Backups page's Schedules tab, then its New schedule form).
     /// Fails naming every asset of the portal's own origin that did not load.
     /// </summary>
-    public static async Task AssertPortalWorksAsync(IPage page, string baseUrl, string email, string password)
+    public static async Task AssertPortalWorksAsync(IPage page, string baseUrl, string email, string password, string? screenshot = null)
     {
         var failures = TrackFailedRequests(page, baseUrl);
 
@@ -91,8 +91,22 @@ public sealed class Browser : IAsyncDisposable
         await page.GetByRole(AriaRole.Tab, new() { Name = "Schedules" }).ClickAsync();
         await page.Locator("[data-test=schedule-new]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-test=schedule-form]")).ToBeVisibleAsync();
+        if (screenshot is not null)
+        {
+            await SaveScreenshotAsync(page, screenshot);
+        }
 
         Assert.True(failures.Count == 0, $"The portal's page had failing requests:\n{string.Join('\n', failures)}");
+    }
+
+    /// <summary>Where GRAFANAPANEL_SCREENSHOTS names a folder, keeps what the browser showed, for a person to look at.</summary>
+    public static async Task SaveScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("GRAFANAPANEL_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name), FullPage = true });
+        }
     }
 
     private static async Task AssertStyleSheetsLoadedAsync(IPage page)

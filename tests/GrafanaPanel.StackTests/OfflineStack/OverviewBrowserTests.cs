@@ -77,13 +77,5 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
         return result.StandardOutput.Trim();
     }
 
-    /// <summary>Where GRAFANAPANEL_SCREENSHOTS names a folder, keeps what the instructor saw (the pictures in README.md and docs/ come from here).</summary>
-    private static async Task SaveScreenshotAsync(IPage page, string name)
-    {
-        if (Environment.GetEnvironmentVariable("GRAFANAPANEL_SCREENSHOTS") is { Length: > 0 } folder)
-        {
-            Directory.CreateDirectory(folder);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name), FullPage = true });
-        }
-    }
+    private static Task SaveScreenshotAsync(IPage page, string name) => Browser.SaveScreenshotAsync(page, name);
 }

@@ -30,7 +30,7 @@ public sealed class PortalOnStackTests(OfflineStackFixture stack)
         {
             var page = await (await browser.Instance.NewContextAsync()).NewPageAsync();
             var baseUrl = stack.Url("PANEL_PORT", "/").ToString().TrimEnd('/');
-            await Browser.AssertPortalWorksAsync(page, baseUrl, stack.TestEnvironment["PANEL_ADMIN_EMAIL"], stack.TestEnvironment["PANEL_ADMIN_PASSWORD"]);
+            await Browser.AssertPortalWorksAsync(page, baseUrl, stack.TestEnvironment["PANEL_ADMIN_EMAIL"], stack.TestEnvironment["PANEL_ADMIN_PASSWORD"], screenshot: "image.png");
         }
 
         await Eventually.HoldsAsync("the grafana-panel target up in Prometheus", async () =>

@@ -75,7 +75,7 @@ public sealed class RunCommandTests : IAsyncLifetime
             await portal.WaitUntilAnswersAsync($"{baseUrl}/readyz", TimeSpan.FromMinutes(8));
 
             var page = await (await _browser.Instance.NewContextAsync()).NewPageAsync();
-            await Browser.AssertPortalWorksAsync(page, baseUrl, AdminEmail, AdminPassword);
+            await Browser.AssertPortalWorksAsync(page, baseUrl, AdminEmail, AdminPassword, screenshot: "run-command.png");
 
             await AssertPublishedBuildRunsFromAnotherFolderAsync(portal);
 
