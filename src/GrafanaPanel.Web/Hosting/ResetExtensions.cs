@@ -22,5 +22,5 @@ public static class ResetExtensions
     }
 
     /// <summary><c>POST /api/resets</c> and <c>GET /api/resets/{id}</c> for scripts.</summary>
-    public static void MapPanelResets(this WebApplication app) => app.MapResetApi();
+    public static void MapPanelResets(this WebApplication app) => app.MapResetEndpoints();
 }

@@ -16,9 +16,9 @@ public sealed record ResetApiRequest(string? Baseline, IReadOnlyList<string>? Se
 /// as the signed-in user of the request. JSON only; a page of another origin on the same host (Grafana's port: the same
 /// site, so the cookie is sent) is refused by the cross-origin guard.
 /// </summary>
-public static class ResetApi
+public static class ResetEndpoints
 {
-    public static void MapResetApi(this IEndpointRouteBuilder app)
+    public static void MapResetEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/resets", async (HttpContext http, ResetApiRequest body) =>
         {
