@@ -32,7 +32,7 @@ public sealed class UnsafeHelperContainerException(string problem)
 /// says: no backup, restore, reset or rollback ever reads or writes such a volume.
 /// </summary>
 public sealed class PortalVolumeRefusedException(string volume, string problem)
-    : Exception($"Volume {volume} was not touched: {problem}")
+    : PanelRefusalException($"Volume {volume} was not touched: {problem}")
 {
     public string Volume { get; } = volume;
 

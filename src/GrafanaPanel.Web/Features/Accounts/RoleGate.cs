@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Identity;
 namespace GrafanaPanel.Web.Features.Accounts;
 
 /// <summary>Thrown when the acting user may not do what was asked; the message says why.</summary>
-public sealed class PanelAccessDeniedException(string message) : Exception(message);
+public sealed class PanelAccessDeniedException(string message) : PanelRefusalException(message)
+{
+    public override int StatusCode => StatusCodes.Status403Forbidden;
+}
 
 /// <summary>
 /// Checks the acting user's role against the database at the moment of an action, so a user who was

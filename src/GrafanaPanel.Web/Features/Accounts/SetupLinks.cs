@@ -64,7 +64,10 @@ public interface ISetupLinkCheck
 }
 
 /// <summary>Thrown when a setup link is asked for while an Admin exists; the message says what to do instead.</summary>
-public sealed class AdminExistsException(string message) : Exception(message);
+public sealed class AdminExistsException(string message) : PanelRefusalException(message)
+{
+    public override int StatusCode => StatusCodes.Status409Conflict;
+}
 
 /// <summary>
 /// Issues and redeems the first-Admin setup links, shared by the running portal and the host command through the

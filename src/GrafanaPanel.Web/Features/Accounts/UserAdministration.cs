@@ -8,7 +8,7 @@ namespace GrafanaPanel.Web.Features.Accounts;
 public sealed record UserSummary(string Id, string Email, string Role, bool IsLockedOut, DateTimeOffset CreatedAt);
 
 /// <summary>Thrown when an account change is refused; the message says what to do.</summary>
-public sealed class AccountChangeException(string message) : Exception(message);
+public sealed class AccountChangeException(string message) : PanelRefusalException(message);
 
 /// <summary>
 /// The Admin page's operations. Every one checks the acting user's role on the server first, and every change

@@ -2,7 +2,7 @@ namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>A backup, restore or verification was refused before anything was touched (unknown or portal volume,
 /// not enough room, a corrupt archive's set, a bad name). The message says why, with the numbers where there are some.</summary>
-public sealed class BackupRefusedException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class BackupRefusedException(string message, Exception? inner = null) : PanelRefusalException(message, inner);
 
 /// <summary>A restore failed after it had changed a volume, and the safety backup was put back (or, when
 /// <see cref="RolledBack"/> is false, putting it back failed too and the message says where the safety backup is).</summary>

@@ -8,10 +8,7 @@ using Microsoft.Net.Http.Headers;
 namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>An upload that cannot be imported; the message is returned with <see cref="StatusCode"/> (400 unless said).</summary>
-public sealed class BackupImportRefusedException(string message, Exception? inner = null) : Exception(message, inner)
-{
-    public int StatusCode { get; init; } = StatusCodes.Status400BadRequest;
-}
+public sealed class BackupImportRefusedException(string message, Exception? inner = null) : PanelRefusalException(message, inner);
 
 /// <summary>
 /// Imports a set uploaded as <c>multipart/form-data</c>: a part named <c>manifest</c> (the set's manifest.json) and

@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace GrafanaPanel.Web.Features.Backups;
 
 /// <summary>A refused backup action (unknown set, pinned set, bad volume...); the message says why.</summary>
-public sealed class BackupActionRefusedException(string message) : Exception(message);
+public sealed class BackupActionRefusedException(string message) : PanelRefusalException(message);
 
 /// <summary>What the schedule form submits.</summary>
 public sealed record ScheduleInput(

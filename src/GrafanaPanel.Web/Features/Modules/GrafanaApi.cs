@@ -35,8 +35,10 @@ public enum GrafanaFailure
 
 /// <summary>A Grafana call failed; the message says what to do about it in the instructor's terms.</summary>
 public sealed class GrafanaApiException(GrafanaFailure failure, string message, HttpStatusCode? status = null, Exception? inner = null)
-    : Exception(message, inner)
+    : PanelRefusalException(message, inner)
 {
+    public override int StatusCode => StatusCodes.Status502BadGateway;
+
     public GrafanaFailure Failure { get; } = failure;
 
     public HttpStatusCode? Status { get; } = status;

@@ -36,7 +36,7 @@ public sealed record LearnerView(long RecordId, string Login, string? Team, int 
 public sealed record LearnerRemoval(string Login, bool Succeeded, string Message);
 
 /// <summary>Thrown when a learner request is refused before anything is created; the message says why.</summary>
-public sealed class LearnerRequestRejectedException(string message) : Exception(message);
+public sealed class LearnerRequestRejectedException(string message) : PanelRefusalException(message);
 
 /// <summary>Learner accounts as the learners page uses them (a seam for component tests).</summary>
 public interface ILearnerAccounts

@@ -37,7 +37,7 @@ public sealed class ModuleNoteConfiguration : IEntityTypeConfiguration<ModuleNot
 }
 
 /// <summary>Thrown when a note cannot be saved; the message says why.</summary>
-public sealed class ModuleNoteRejectedException(string message) : Exception(message);
+public sealed class ModuleNoteRejectedException(string message) : PanelRefusalException(message);
 
 /// <summary>Module notes as the module page uses them (a seam for component tests).</summary>
 public interface IModuleNotes

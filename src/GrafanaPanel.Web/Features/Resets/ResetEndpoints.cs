@@ -41,13 +41,10 @@ public static class ResetEndpoints
                     new ResetRequest(baselineId, body.Services, body.SafetyBackup ?? true, body.Confirm), http.RequestAborted);
                 return Results.Accepted($"/api/resets/{id}", new { id, status = $"/api/resets/{id}" });
             }
-            catch (ResetRefusedException e)
+            catch (PanelRefusalException e)
             {
-                return e.Busy ? Results.Conflict(new { error = e.Message }) : Results.BadRequest(new { error = e.Message });
-            }
-            catch (PanelAccessDeniedException e)
-            {
-                return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status403Forbidden);
+                // 400 for the request itself, 409 while another reset holds the stack, 403 without the role.
+                return Results.Json(new { error = e.Message }, statusCode: e.StatusCode);
             }
         }).RequireAuthorization().DisableAntiforgery();
 

@@ -4,8 +4,10 @@ using GrafanaPanel.Web.Features.Stack;
 namespace GrafanaPanel.Web.Features.Resets;
 
 /// <summary>A refused reset or baseline action; the message says why and what to do. Nothing was changed.</summary>
-public sealed class ResetRefusedException(string message) : Exception(message)
+public sealed class ResetRefusedException(string message) : PanelRefusalException(message)
 {
+    public override int StatusCode => Busy ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest;
+
     /// <summary>Refused because another stack-changing job is queued or running (not because of the request itself).</summary>
     public bool Busy { get; init; }
 }

@@ -3,7 +3,7 @@ using Cronos;
 namespace GrafanaPanel.Web.Features.Schedules;
 
 /// <summary>Thrown when a schedule's cron expression or time zone cannot be used; the message says what to write instead.</summary>
-public sealed class ScheduleValidationException(string message) : Exception(message);
+public sealed class ScheduleValidationException(string message) : PanelRefusalException(message);
 
 /// <summary>
 /// A validated five-field cron expression (minute hour day-of-month month day-of-week) in a time zone, with its next

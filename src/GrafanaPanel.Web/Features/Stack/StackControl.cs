@@ -13,7 +13,7 @@ public enum ServiceAction
 }
 
 /// <summary>Thrown when a service action is refused before anything is sent to the daemon; the message says why.</summary>
-public sealed class StackActionRefusedException(string message) : Exception(message);
+public sealed class StackActionRefusedException(string message) : PanelRefusalException(message);
 
 /// <summary>Service and whole-stack actions, as the pages call them (a seam for component tests).</summary>
 public interface IStackControl

@@ -2,8 +2,10 @@ namespace GrafanaPanel.Web.Features.Stack;
 
 /// <summary>Thrown when a stack-changing operation is asked for while another one runs.</summary>
 public sealed class StackBusyException(string running)
-    : Exception($"The stack is busy: {running} is running. Wait until it has finished and try again.")
+    : PanelRefusalException($"The stack is busy: {running} is running. Wait until it has finished and try again.")
 {
+    public override int StatusCode => StatusCodes.Status409Conflict;
+
     public string Running { get; } = running;
 }
 
