@@ -45,6 +45,11 @@ for project in GrafanaPanel.Web.Tests GrafanaPanel.IntegrationTests GrafanaPanel
   project_rc=${PIPESTATUS[0]}
   set -e
   ((project_rc == 0)) || rc=$project_rc
+  # A run cut short (killed, or its test host crashed) can exit 0 without a summary: that is a failure too.
+  if ! grep -qE '^Total tests: [0-9]+' "$results/$project.log"; then
+    say "$project did not finish (no summary from dotnet test)"
+    ((rc != 0)) || rc=1
+  fi
   cat "$results/$project.log" >>"$results/output.log"
   durations+=("$(printf '%-32s %4d:%02d  %s' "$project" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) \
     "$(sed -nE 's/^ +(Passed|Failed|Skipped): +([0-9]+) *$/\2 \1/p' "$results/$project.log" | tr '\n' ' ' | tr 'A-Z' 'a-z')")")
