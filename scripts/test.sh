@@ -46,7 +46,7 @@ for project in GrafanaPanel.Web.Tests GrafanaPanel.IntegrationTests GrafanaPanel
   set -e
   ((project_rc == 0)) || rc=$project_rc
   # A run cut short (killed, or its test host crashed) can exit 0 without a summary: that is a failure too.
-  if ! grep -qE '^Total tests: [0-9]+' "$results/$project.log"; then
+  if ! grep -qE '^Total tests: [0-9]+|No test matches the given testcase filter' "$results/$project.log"; then
     say "$project did not finish (no summary from dotnet test)"
     ((rc != 0)) || rc=1
   fi
