@@ -128,7 +128,7 @@ public sealed class BackupCrashTests : IAsyncLifetime
     /// <summary>As <see cref="BackupService.CreateBackupAsync"/> does: a Running set in the catalog and its job queued.</summary>
     private async Task<Guid> EnqueueBackupAsync(string volume, string user)
     {
-        var set = BackupService.NewSet([volume], BackupMode.Pause, BackupTrigger.Manual, user, scheduleId: null);
+        var set = BackupSet.NewRunning([volume], BackupMode.Pause, BackupTrigger.Manual, user, scheduleId: null);
         await using (var db = Db())
         {
             db.BackupSets.Add(set);

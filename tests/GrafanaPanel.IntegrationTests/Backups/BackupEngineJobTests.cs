@@ -56,6 +56,11 @@ public sealed class BackupEngineJobTests
 
             Assert.True(restored.Succeeded, restored.Error);
             Assert.Equal("teacher@panel.test", restored.User);
+            // The restore's safety backup is in the catalog as soon as the restore is done, without a rescan.
+            var safety = Assert.Single(await service.ListSetsAsync(), s => s.Trigger == BackupTrigger.PreRestore);
+            Assert.Equal(BackupSetStatus.Completed, safety.Status);
+            Assert.Equal("teacher@panel.test", safety.CreatedBy);
+            Assert.Equal(volumes.Order(), safety.Volumes.Select(v => v.VolumeName).Order());
             Assert.Equal(before, await Task.WhenAll(volumes.Select(BackupRig.FingerprintAsync)));
             Assert.Equal("running", await BackupRig.StateAsync(db));
             Assert.Equal("running", await BackupRig.StateAsync(app));

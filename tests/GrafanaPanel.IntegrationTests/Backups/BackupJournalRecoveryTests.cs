@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups.Volumes;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
@@ -37,7 +38,7 @@ public sealed class BackupJournalRecoveryTests : IAsyncLifetime
             }
         });
 
-        var failed = await Assert.ThrowsAsync<RestoreFailedException>(() =>
+        var failed = await Assert.ThrowsAsync<ReplacementFailedException>(() =>
             _rig.Runner().RestoreAsync(new RestoreRequest(backup.Folder), progress, CancellationToken.None));
 
         Assert.True(damaged);
@@ -50,8 +51,10 @@ public sealed class BackupJournalRecoveryTests : IAsyncLifetime
         Assert.Equal("", await _rig.HelpersLeftAsync());
     }
 
-    [Fact]
-    public async Task Recovery_rolls_a_cut_off_restore_back_to_its_safety_backup_before_it_starts_the_services()
+    [Theory]
+    [InlineData(JournalOperation.Restore)]
+    [InlineData(JournalOperation.Reset)]
+    public async Task Recovery_rolls_a_cut_off_restore_or_reset_back_to_its_safety_backup_before_it_starts_the_services(JournalOperation operation)
     {
         var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
         var source = await _rig.BackupAsync(volume, BackupMode.Hot);
@@ -61,7 +64,7 @@ public sealed class BackupJournalRecoveryTests : IAsyncLifetime
         // What a portal killed mid-restore leaves: the service stopped, the volume half-written, the journal naming the safety set.
         await DockerCli.RunAsync("stop", container);
         await BackupRig.InVolumeAsync(volume, "rm -rf /d/* && echo half > /d/half.txt");
-        await new InflightJournal(source.Manifest.SetId, InflightJournal.RestoreOperation, source.Folder, [], [container], DateTimeOffset.UtcNow,
+        await new InflightJournal(source.Manifest.SetId, operation, source.Folder, [], [container], DateTimeOffset.UtcNow,
             safety.Folder).WriteAsync(_rig.Directory, CancellationToken.None);
         InflightJournal.Release(_rig.Directory, source.Manifest.SetId, delete: false);
 

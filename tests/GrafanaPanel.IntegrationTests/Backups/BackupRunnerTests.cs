@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups.Volumes;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Docker;
@@ -126,7 +127,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         await BackupRig.ScribbleAsync(volume);
         var before = await BackupRig.FingerprintAsync(volume);
 
-        var failed = await Assert.ThrowsAsync<RestoreFailedException>(() =>
+        var failed = await Assert.ThrowsAsync<ReplacementFailedException>(() =>
             _rig.Runner(new FailsOnce()).RestoreAsync(new RestoreRequest(backup.Folder), null, CancellationToken.None));
 
         Assert.True(failed.RolledBack);
@@ -158,7 +159,7 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         var failed = await Assert.ThrowsAsync<OldContentKeptException>(() =>
             _rig.Runner().RestoreAsync(new RestoreRequest(backup.Folder, SafetyBackup: false), progress, CancellationToken.None));
 
-        Assert.StartsWith(BackupRunner.TrashPrefix, failed.Folder, StringComparison.Ordinal);
+        Assert.StartsWith(VolumeContent.TrashPrefix, failed.Folder, StringComparison.Ordinal);
         Assert.Contains(failed.Folder, failed.Message);
         Assert.Contains("changed after it was validated", failed.Message);
         Assert.Equal(failed.Folder, await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
@@ -174,10 +175,10 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     {
         var (volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
         var before = await BackupRig.FingerprintAsync(volume);
-        const string trash = BackupRunner.TrashPrefix + "test";
+        const string trash = VolumeContent.TrashPrefix + "test";
 
         var result = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data", TestProject.Image,
-            "sh", "-c", "sh -c \"$1\" \"$2\" /v/data \"$3\"; echo \"exit=$?\"", "run", BackupRunner.MoveAsideScript, "/v/data/" + trash, needed);
+            "sh", "-c", "sh -c \"$1\" \"$2\" /v/data \"$3\"; echo \"exit=$?\"", "run", VolumeScripts.MoveAside, "/v/data/" + trash, needed);
 
         Assert.Equal("exit=" + exit, result);
         if (exit == "0")
@@ -199,13 +200,13 @@ public sealed class BackupRunnerTests : IAsyncLifetime
         await BackupRig.InVolumeAsync(volume, "touch /d/empty && ln /d/sticky/long.txt /d/a/b/long-link");
         var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
         var archive = await ArchiveVerifier.ValidateAsync(backup.Folder, backup.Manifest, Assert.Single(backup.Manifest.Volumes), CancellationToken.None);
-        const string kept = BackupRunner.TrashPrefix + "listed";
+        const string kept = VolumeContent.TrashPrefix + "listed";
         await BackupRig.InVolumeAsync(volume, $"mkdir -p /d/{kept}/x && echo old > /d/{kept}/x/old.txt");
 
         var whole = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data:ro", TestProject.Image,
-            "sh", "-c", BackupRunner.ListingScript, "list", "/v/data", "");
+            "sh", "-c", VolumeScripts.Listing, "list", "/v/data", "");
         var leftOut = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{volume}:/v/data:ro", TestProject.Image,
-            "sh", "-c", BackupRunner.ListingScript, "list", "/v/data", "/v/data/" + kept);
+            "sh", "-c", VolumeScripts.Listing, "list", "/v/data", "/v/data/" + kept);
 
         Assert.Equal($"{archive.Summary.EntryCount} {archive.Summary.FileBytes}", leftOut);
         Assert.Equal($"{archive.Summary.EntryCount + 3} {archive.Summary.FileBytes + 4}", whole);

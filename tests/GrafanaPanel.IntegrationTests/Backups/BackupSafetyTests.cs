@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups.Volumes;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using GrafanaPanel.IntegrationTests.Infrastructure;
@@ -141,10 +142,10 @@ public sealed class BackupSafetyTests : IAsyncLifetime
         var before = await BackupRig.FingerprintAsync(small);
 
         var result = await DockerCli.RunAsync("run", "--rm", "--network", "none", "-v", $"{small}:/v/data", TestProject.Image,
-            "sh", "-c", "sh -c \"$1\" \"$2\" /v/data \"$3\" \"$4\"; echo \"exit=$?\"", "run", BackupRunner.MoveAsideScript,
-            "/v/data/" + BackupRunner.TrashPrefix + "test", "8388608", "8388608");
+            "sh", "-c", "sh -c \"$1\" \"$2\" /v/data \"$3\" \"$4\"; echo \"exit=$?\"", "run", VolumeScripts.MoveAside,
+            "/v/data/" + VolumeContent.TrashPrefix + "test", "8388608", "8388608");
 
-        Assert.Equal("exit=" + BackupRunner.NoRoomAtAll, result);
+        Assert.Equal("exit=" + VolumeScripts.NoRoomAtAll, result);
         Assert.Equal(before, await BackupRig.FingerprintAsync(small));
         Assert.Equal("running", await BackupRig.StateAsync(user));
     }

@@ -202,7 +202,7 @@ public sealed class BackupRecoveryTests
         var first = new BackupAppFactory { Database = database };
         await first.InitializeAsync();
         await first.ReadyAsync();
-        var running = BackupService.NewSet([BackupAppFactory.GrafanaVolume], BackupMode.Pause, BackupTrigger.Manual, "someone", null);
+        var running = BackupSet.NewRunning([BackupAppFactory.GrafanaVolume], BackupMode.Pause, BackupTrigger.Manual, "someone", null);
         await first.DbAsync(async db =>
         {
             db.BackupSets.Add(running);

@@ -47,6 +47,25 @@ public enum VerificationState
 /// </summary>
 public sealed class BackupSet
 {
+    /// <summary>A new running set of the volumes; its folder is a placeholder until the engine wrote the real one.</summary>
+    public static BackupSet NewRunning(IReadOnlyList<string> volumes, BackupMode mode, BackupTrigger trigger, string createdBy, Guid? scheduleId)
+    {
+        var id = Guid.NewGuid();
+        return new BackupSet
+        {
+            Id = id,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Trigger = trigger,
+            CreatedBy = createdBy,
+            Mode = mode,
+            Status = BackupSetStatus.Running,
+            ScheduleId = scheduleId,
+            // Unique from the start; completion replaces it with the folder the engine wrote.
+            Folder = id.ToString("N"),
+            Volumes = [.. volumes.Select(v => new BackupSetVolume { SetId = id, VolumeName = v })],
+        };
+    }
+
     public Guid Id { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }

@@ -4,13 +4,6 @@ namespace GrafanaPanel.Web.Features.Backups;
 /// not enough room, a corrupt archive's set, a bad name). The message says why, with the numbers where there are some.</summary>
 public sealed class BackupRefusedException(string message, Exception? inner = null) : PanelRefusalException(message, inner);
 
-/// <summary>A restore failed after it had changed a volume, and the safety backup was put back (or, when
-/// <see cref="RolledBack"/> is false, putting it back failed too and the message says where the safety backup is).</summary>
-public sealed class RestoreFailedException(string message, bool rolledBack, Exception inner) : Exception(message, inner)
-{
-    public bool RolledBack { get; } = rolledBack;
-}
-
 /// <summary>Putting a volume's new content in failed before its old content was deleted: the old content is still in
 /// the volume, moved aside into <see cref="Folder"/> (a folder at the volume's top), and the message says so.</summary>
 public sealed class OldContentKeptException(string volume, string folder, Exception inner)

@@ -97,7 +97,7 @@ public sealed class BackupRecovery(
             }
 
             string? rollback = null;
-            if (journal is { Operation: InflightJournal.RestoreOperation, SafetyFolder: { } safety })
+            if (journal is { SafetyFolder: { } safety })
             {
                 try
                 {
@@ -107,7 +107,7 @@ public sealed class BackupRecovery(
                 {
                     // Something else changes the stack now; the volumes stay as they are, with their services stopped,
                     // until the next pass.
-                    problems.Add($"The restore of set {journal.SetId} waits to be rolled back: {e.Message}");
+                    problems.Add($"The {Vocabulary.Name(journal.Operation)} {journal.SetId} waits to be rolled back: {e.Message}");
                     continue;
                 }
             }
@@ -170,17 +170,21 @@ public sealed class BackupRecovery(
         try
         {
             await runner.RollBackAsync(safety, ct);
-            BackupLog.Recovered(logger, $"rolled the interrupted restore of set {journal.SetId} back to the safety backup {safety}");
-            return $"The restore of set {journal.SetId} was cut off (the portal or the Docker engine stopped) while it changed volumes. " +
+            BackupLog.Recovered(logger, $"rolled the interrupted {Vocabulary.Name(journal.Operation)} {journal.SetId} back to the safety backup {safety}");
+            return $"The {Describe(journal)} was cut off (the portal or the Docker engine stopped) while it changed volumes. " +
                 $"Recovery rolled them back to the safety backup {Path.GetFileName(safety)} taken just before, and started their services again.";
         }
         catch (Exception e) when (e is not (DockerUnavailableException or OperationCanceledException or Stack.StackBusyException))
         {
             BackupLog.RollbackFailed(logger, e, journal.SetId, safety);
-            return $"The restore of set {journal.SetId} was cut off while it changed volumes, and rolling them back to the safety backup " +
+            return $"The {Describe(journal)} was cut off while it changed volumes, and rolling them back to the safety backup " +
                 $"{safety} failed: {e.Message} The volumes may be incomplete; restore that set by hand. Their services were started again.";
         }
     }
+
+    /// <summary>"restore of set …" or "reset …", as recovery's messages name the cut-off run.</summary>
+    private static string Describe(InflightJournal journal) =>
+        journal.Operation == InflightJournal.RestoreOperation ? $"restore of set {journal.SetId}" : $"{Vocabulary.Name(journal.Operation)} {journal.SetId}";
 
     /// <summary>Unpauses or starts one container the operation interrupted; true when it did.</summary>
     private async Task<bool> ResumeAsync(InflightJournal journal, string id, CancellationToken ct)

@@ -15,7 +15,9 @@ public sealed record BackupOutcome(Guid SetId, string Folder, BackupManifest Man
 /// Restore of a set (all its volumes, or the named ones) in place, or of one volume into a new volume.
 /// In place takes a safety backup first (unless told not to) and rolls back to it on any failure.
 /// </summary>
-public sealed record RestoreRequest(string Folder, IReadOnlyList<string>? Volumes = null, string? IntoNewVolume = null, bool SafetyBackup = true);
+/// <param name="RequestedBy">Who asked: the safety backup is recorded in the catalog as theirs.</param>
+public sealed record RestoreRequest(
+    string Folder, IReadOnlyList<string>? Volumes = null, string? IntoNewVolume = null, bool SafetyBackup = true, string RequestedBy = BackupAuditActions.SystemUser);
 
 public sealed record RestoreOutcome(IReadOnlyList<string> Volumes, Guid? SafetyBackupSetId, TimeSpan Duration);
 

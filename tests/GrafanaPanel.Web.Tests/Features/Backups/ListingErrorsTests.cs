@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups.Volumes;
 using GrafanaPanel.Web.Features.Backups;
 
 namespace GrafanaPanel.Web.Tests.Features.Backups;
@@ -16,7 +17,7 @@ public sealed class ListingErrorsTests
             "",
         ];
 
-        Assert.Empty(BackupRunner.ListingErrors(stderr, Skipped));
+        Assert.Empty(VolumeContent.ListingErrors(stderr, Skipped));
     }
 
     [Fact]
@@ -24,7 +25,7 @@ public sealed class ListingErrorsTests
     {
         string[] stderr = ["find: /v/lab_data/a/b: Permission denied", $"find: {Skipped}: No such file or directory"];
 
-        Assert.Equal(["find: /v/lab_data/a/b: Permission denied"], BackupRunner.ListingErrors(stderr, Skipped));
-        Assert.Equal(2, BackupRunner.ListingErrors(stderr, null).Count());
+        Assert.Equal(["find: /v/lab_data/a/b: Permission denied"], VolumeContent.ListingErrors(stderr, Skipped));
+        Assert.Equal(2, VolumeContent.ListingErrors(stderr, null).Count());
     }
 }

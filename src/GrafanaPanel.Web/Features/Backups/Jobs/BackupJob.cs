@@ -12,7 +12,7 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 /// in the audit log as the set's creator (a user, or <c>schedule:NAME</c>).
 /// </summary>
 public sealed class BackupJob(
-    PanelDbContext db, IBackupRunner runner, BackupProgressHub progress, BackupMetrics metrics, IAuditLog audit, TimeProvider time,
+    PanelDbContext db, IBackupRunner runner, IBackupSetRecorder recorder, BackupProgressHub progress, BackupMetrics metrics, IAuditLog audit,
     ILogger<BackupJob> logger)
 {
     // Sets being copied by this process. Hangfire may hand out a job again while it still runs (a long backup past
@@ -24,7 +24,7 @@ public sealed class BackupJob(
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid setId, CancellationToken ct)
     {
-        var set = await db.BackupSets.Include(s => s.Volumes).FirstOrDefaultAsync(s => s.Id == setId, ct);
+        var set = await db.BackupSets.AsNoTracking().Include(s => s.Volumes).FirstOrDefaultAsync(s => s.Id == setId, ct);
         if (set is null || set.Status != BackupSetStatus.Running)
         {
             // Run twice (at-least-once delivery) or already marked Failed at start-up: nothing to do.
@@ -57,27 +57,17 @@ public sealed class BackupJob(
         try
         {
             var outcome = await runner.BackupAsync(request, progress.For(setId, "backup"), ct);
-            set.Folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(outcome.Folder));
-            BackupFolders.ApplyManifest(set, outcome.Manifest);
-            set.DurationMs = (long)outcome.Duration.TotalMilliseconds;
-            set.Status = BackupSetStatus.Completed;
-            set.CompletedAt = time.GetUtcNow();
-            set.Error = null;
-            await db.SaveChangesAsync(CancellationToken.None);
-            metrics.BackupCompleted(outcome.Duration, set.CompressedBytes);
+            await recorder.CompletedAsync(outcome, CancellationToken.None);
+            var bytes = outcome.Manifest.Volumes.Sum(v => v.CompressedBytes);
+            metrics.BackupCompleted(outcome.Duration, bytes);
             await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, target, true), CancellationToken.None);
-            logger.LogInformation("Backup set {SetId} completed: {Bytes} bytes in {Duration}", setId, set.CompressedBytes, outcome.Duration);
+            logger.LogInformation("Backup set {SetId} completed: {Bytes} bytes in {Duration}", setId, bytes, outcome.Duration);
         }
         catch (Exception ex)
         {
             var message = ex is OperationCanceledException && ct.IsCancellationRequested ? "the portal stopped during the backup" : ex.Message;
             logger.LogWarning(ex, "Backup set {SetId} failed: {Error}", setId, message);
-            db.ChangeTracker.Clear();
-            await db.BackupSets.Where(s => s.Id == setId && s.Status == BackupSetStatus.Running)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(s => s.Status, BackupSetStatus.Failed)
-                    .SetProperty(s => s.Error, Truncate(message))
-                    .SetProperty(s => s.CompletedAt, time.GetUtcNow()), CancellationToken.None);
+            await recorder.FailedAsync(setId, message, CancellationToken.None);
             await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, target, false, message), CancellationToken.None);
             throw;
         }
@@ -89,6 +79,4 @@ public sealed class BackupJob(
 
     /// <summary>The set and its volumes, as an audit entry's target.</summary>
     public static string AuditTarget(BackupSet set) => $"{set.Id} {string.Join(",", set.Volumes.Select(v => v.VolumeName))}";
-
-    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 }

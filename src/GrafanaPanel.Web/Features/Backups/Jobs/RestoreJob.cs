@@ -10,7 +10,7 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 /// the outcome in the audit log as the user who asked.
 /// </summary>
 public sealed class RestoreJob(
-    PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, IBackgroundJobClient jobs, IAuditLog audit,
+    PanelDbContext db, IBackupRunner runner, BackupFolders folders, BackupProgressHub progress, IAuditLog audit,
     ILogger<RestoreJob> logger)
 {
     /// <summary>A job queued by an earlier version, without the user who asked.</summary>
@@ -40,7 +40,7 @@ public sealed class RestoreJob(
         try
         {
             var outcome = await runner.RestoreAsync(
-                new RestoreRequest(folders.SetPath(set.Folder), volumes, intoNewVolume), progress.For(setId, "restore"), ct);
+                new RestoreRequest(folders.SetPath(set.Folder), volumes, intoNewVolume, RequestedBy: requestedBy), progress.For(setId, "restore"), ct);
             logger.LogInformation("Restored {Volumes} from set {SetId} in {Duration}", string.Join(", ", outcome.Volumes), setId, outcome.Duration);
             await audit.RecordAsync(new AuditRecord(requestedBy, BackupAuditActions.RestoreJob, target, true), CancellationToken.None);
         }
@@ -51,9 +51,8 @@ public sealed class RestoreJob(
         }
         finally
         {
+            // The safety backup is in the catalog already: the engine records it the moment it is complete.
             progress.Complete(setId);
-            // The engine writes its safety backup straight to the directory; a rescan lists it in the catalog.
-            jobs.Enqueue<CatalogRescanJob>(job => job.RunAsync(CancellationToken.None));
         }
     }
 }

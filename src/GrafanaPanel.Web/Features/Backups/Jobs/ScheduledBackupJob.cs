@@ -29,7 +29,7 @@ public sealed class ScheduledBackupJob(
             return;
         }
 
-        var set = BackupService.NewSet(schedule.Volumes, schedule.Mode, BackupTrigger.Schedule, $"schedule:{schedule.Name}", schedule.Id);
+        var set = BackupSet.NewRunning(schedule.Volumes, schedule.Mode, BackupTrigger.Schedule, $"schedule:{schedule.Name}", schedule.Id);
         db.BackupSets.Add(set);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();

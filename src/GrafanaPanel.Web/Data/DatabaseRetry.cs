@@ -3,7 +3,7 @@ using Npgsql;
 using Polly;
 using Polly.Retry;
 
-namespace GrafanaPanel.Web.Features.Resets;
+namespace GrafanaPanel.Web.Data;
 
 /// <summary>Retries a database call through a short outage (PostgreSQL restarted) for about two minutes.</summary>
 public static class DatabaseRetry
