@@ -15,6 +15,8 @@ public static class BackupJobsExtensions
         var services = builder.Services;
         services.AddOptions<BackupJobOptions>().BindConfiguration(BackupOptions.Section);
         services.AddSingleton<BackupProgressHub>();
+        services.AddSingleton<IBackupActivity>(sp => sp.GetRequiredService<BackupProgressHub>());
+        services.AddSingleton<IBackupQueue, BackupQueue>();
         services.AddSingleton<BackupMetrics>();
         services.AddSingleton<BackupFolders>();
         services.AddScoped<BackupScheduler>();

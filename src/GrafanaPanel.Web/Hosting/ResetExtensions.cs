@@ -1,3 +1,4 @@
+using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Resets.Jobs;
 
@@ -15,6 +16,8 @@ public static class ResetExtensions
         services.AddScoped<ResetService>();
         services.AddScoped<IResetService>(sp => sp.GetRequiredService<ResetService>());
         services.AddScoped<ResetRunner>();
+        // A baseline's set stays pinned: backups ask, without knowing what a baseline is.
+        services.AddSingleton<ISetPinHolder, BaselinePins>();
         services.AddScoped<ResetJob>();
         services.AddScoped<ScheduledResetJob>();
         services.AddSingleton<ResetStartup>();

@@ -30,6 +30,20 @@ public sealed class RoleGate(UserManager<PanelUser> users, AuthenticationStatePr
         return await RequireAsync(state.User, minimumRole, ct);
     }
 
+    /// <summary>Whether the current user holds <paramref name="minimumRole"/> now (for showing actions; each action checks again).</summary>
+    public async Task<bool> AllowsAsync(string minimumRole)
+    {
+        try
+        {
+            await RequireAsync(minimumRole);
+            return true;
+        }
+        catch (PanelAccessDeniedException)
+        {
+            return false;
+        }
+    }
+
     public async Task<PanelUser> RequireAsync(ClaimsPrincipal principal, string minimumRole, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();

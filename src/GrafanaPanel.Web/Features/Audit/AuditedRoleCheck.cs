@@ -1,4 +1,6 @@
+using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
+using Microsoft.EntityFrameworkCore;
 
 namespace GrafanaPanel.Web.Features.Audit;
 
@@ -43,4 +45,17 @@ public static class AuditedRoleCheck
             throw;
         }
     }
+
+    /// <summary>
+    /// As <see cref="RunAuditedAsync{T}"/>, with a database context of the action's own (a circuit outlives many
+    /// actions, and two of them may overlap).
+    /// </summary>
+    public static Task<T> RunAuditedAsync<T>(
+        this RoleGate gate, string minimumRole, IAuditLog audit, IDbContextFactory<PanelDbContext> dbs, string action, string target,
+        Func<string, PanelDbContext, Task<T>> work, CancellationToken ct) =>
+        gate.RunAuditedAsync(minimumRole, audit, action, target, async user =>
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            return await work(user, db);
+        }, ct);
 }

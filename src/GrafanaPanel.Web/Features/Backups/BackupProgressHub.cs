@@ -11,11 +11,20 @@ public sealed record RunningBackupJob(
     public double? Percent => TotalBytes is { } total && total > 0 ? Math.Min(100, 100.0 * Bytes / total) : null;
 }
 
+/// <summary>What a page shows of the backup jobs running now, and when that changes.</summary>
+public interface IBackupActivity
+{
+    /// <summary>Raised after every change, on the publishing thread; components re-render via InvokeAsync.</summary>
+    event Action? Changed;
+
+    IReadOnlyList<RunningBackupJob> Running { get; }
+}
+
 /// <summary>
 /// In-memory progress of the jobs running in this process, per set id: jobs publish, circuits subscribe to
 /// <see cref="Changed"/> and render <see cref="Running"/>. Throughput is computed here, once, for every viewer.
 /// </summary>
-public sealed class BackupProgressHub(TimeProvider time)
+public sealed class BackupProgressHub(TimeProvider time) : IBackupActivity
 {
     private readonly ConcurrentDictionary<Guid, RunningBackupJob> _running = new();
 

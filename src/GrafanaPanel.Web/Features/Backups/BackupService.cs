@@ -65,6 +65,8 @@ public sealed partial class BackupService(
     RoleGate gate,
     IAuditLog audit,
     IBackgroundJobClient jobs,
+    IBackupQueue queue,
+    IEnumerable<ISetPinHolder> pinHolders,
     BackupScheduler scheduler,
     BackupRetention retention,
     BackupFolders folders,
@@ -83,36 +85,19 @@ public sealed partial class BackupService(
         return await db.BackupSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
     }
 
-    public IReadOnlyList<string> AvailableVolumes() => AvailableVolumes(snapshot.Current);
+    public IReadOnlyList<string> AvailableVolumes() => snapshot.Current.LabVolumeNames;
 
-    public static IReadOnlyList<string> AvailableVolumes(StackView view)
-    {
-        var portal = view.Services.Where(s => s.IsPortal).SelectMany(s => s.Volumes).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
-        return [.. view.Volumes.Select(v => v.Name).Where(n => !portal.Contains(n)).Order(StringComparer.Ordinal)];
-    }
-
-    public async Task<bool> CanManageAsync()
-    {
-        try
-        {
-            await gate.RequireAsync(PanelRoles.Instructor);
-            return true;
-        }
-        catch (PanelAccessDeniedException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> CanManageAsync() => gate.AllowsAsync(PanelRoles.Instructor);
 
     public Task<Guid> CreateBackupAsync(IReadOnlyList<string> volumes, BackupMode mode, CancellationToken ct = default) =>
         ActAsync(BackupAuditActions.Create, string.Join(",", volumes), async (user, db) =>
         {
             var chosen = CheckVolumes(volumes);
-            var set = NewSet(chosen, mode, BackupTrigger.Manual, user, scheduleId: null);
+            var set = BackupSet.NewRunning(chosen, mode, BackupTrigger.Manual, user, scheduleId: null);
             db.BackupSets.Add(set);
             await db.SaveChangesAsync(ct);
             var id = set.Id;
-            jobs.Enqueue<BackupJob>(job => job.RunAsync(id, CancellationToken.None));
+            queue.Enqueue(id);
             return id;
         }, ct);
 
@@ -166,9 +151,12 @@ public sealed partial class BackupService(
         {
             var set = await db.BackupSets.FirstOrDefaultAsync(s => s.Id == setId, ct)
                 ?? throw new BackupActionRefusedException("No such backup set.");
-            if (!pinned && await db.Baselines.FirstOrDefaultAsync(b => b.SetId == setId, ct) is { } baseline)
+            foreach (var holder in pinHolders)
             {
-                throw new BackupActionRefusedException($"The set is baseline \"{baseline.Name}\"; a baseline stays pinned. Delete the baseline on the Resets page first.");
+                if (!pinned && await holder.WhyPinnedAsync(setId, ct) is { } reason)
+                {
+                    throw new BackupActionRefusedException($"The set is {reason}");
+                }
             }
 
             set.Pinned = pinned;
@@ -260,25 +248,6 @@ public sealed partial class BackupService(
             return await retention.ApplyAsync(scheduleId, ct);
         }, ct);
 
-    /// <summary>A new Running set with its requested volumes (hashes and sizes are filled in by the job).</summary>
-    public static BackupSet NewSet(IReadOnlyList<string> volumes, BackupMode mode, BackupTrigger trigger, string createdBy, Guid? scheduleId)
-    {
-        var id = Guid.NewGuid();
-        return new BackupSet
-        {
-            Id = id,
-            CreatedAt = DateTimeOffset.UtcNow,
-            Trigger = trigger,
-            CreatedBy = createdBy,
-            Mode = mode,
-            Status = BackupSetStatus.Running,
-            ScheduleId = scheduleId,
-            // Unique from the start; the job replaces it with the folder the engine wrote.
-            Folder = id.ToString("N"),
-            Volumes = [.. volumes.Select(v => new BackupSetVolume { SetId = id, VolumeName = v })],
-        };
-    }
-
     private async Task ApplyInputAsync(PanelDbContext db, BackupSchedule schedule, ScheduleInput input, CancellationToken ct)
     {
         var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "schedule",
@@ -302,7 +271,7 @@ public sealed partial class BackupService(
         }
 
         var view = snapshot.Current;
-        var allowed = AvailableVolumes(view);
+        var allowed = view.LabVolumeNames;
         foreach (var name in chosen)
         {
             if (allowed.Contains(name))
@@ -332,16 +301,9 @@ public sealed partial class BackupService(
         await db.BackupSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct)
             ?? throw new BackupActionRefusedException("No such schedule.");
 
-    /// <summary>
-    /// Role check at the moment of the action, then the action on a database context of its own (a circuit outlives
-    /// many actions, and two of them may overlap), with the outcome in the audit log.
-    /// </summary>
+    /// <summary>Role check at the moment of the action, then the action on a context of its own, audited.</summary>
     private Task<T> ActAsync<T>(string action, string target, Func<string, PanelDbContext, Task<T>> work, CancellationToken ct) =>
-        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, async user =>
-        {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            return await work(user, db);
-        }, ct);
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, dbs, action, target, work, ct);
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
     private static partial Regex VolumeName();

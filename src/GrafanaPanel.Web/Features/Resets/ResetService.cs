@@ -14,75 +14,16 @@ using Npgsql;
 
 namespace GrafanaPanel.Web.Features.Resets;
 
-/// <summary>What the reset dialog submits.</summary>
-/// <param name="BaselineId">Null: the factory baseline (empty volumes).</param>
-/// <param name="Services">Null or empty: the whole stack.</param>
-/// <param name="Confirmation">For the whole stack: the stack's name, typed by the user.</param>
-public sealed record ResetRequest(Guid? BaselineId, IReadOnlyList<string>? Services, bool SafetyBackup, string? Confirmation);
-
-/// <summary>What the baseline form submits.</summary>
-public sealed record BaselineInput(string Name, string? Description, string? ModuleId);
-
-/// <summary>What the reset-schedule form submits.</summary>
-public sealed record ResetScheduleInput(string Name, string Cron, string TimeZone, Guid? BaselineId, IReadOnlyList<string>? Services, bool SafetyBackup);
-
-/// <summary>The pages' view of resets and baselines: reads for everyone signed in, actions for Instructor and Admin.</summary>
-public interface IResetService
-{
-    string StackName { get; }
-
-    Task<bool> CanManageAsync();
-
-    Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default);
-
-    /// <summary>The baseline the dialog offers first: the one marked default, else <c>Resets:DefaultBaseline</c>; null is factory.</summary>
-    Task<Baseline?> DefaultBaselineAsync(CancellationToken ct = default);
-
-    /// <summary>What a reset would do now (for the dialog); refuses unknown services or baselines.</summary>
-    Task<ResetPlan> PlanAsync(Guid? baselineId, IReadOnlyList<string>? services, CancellationToken ct = default);
-
-    /// <summary>Queues a reset and returns its run id; refused when another stack-changing job runs.</summary>
-    Task<Guid> RequestResetAsync(ResetRequest request, CancellationToken ct = default);
-
-    Task<IReadOnlyList<ResetRun>> ListRunsAsync(int take = 50, CancellationToken ct = default);
-
-    Task<ResetRun?> GetRunAsync(Guid runId, CancellationToken ct = default);
-
-    /// <summary>Backs up every lab volume now (pause mode) as a new baseline; usable once the backup completes.</summary>
-    Task<Guid> CaptureBaselineAsync(BaselineInput input, CancellationToken ct = default);
-
-    Task<Guid> PromoteAsync(Guid setId, BaselineInput input, CancellationToken ct = default);
-
-    Task UpdateBaselineAsync(Guid baselineId, BaselineInput input, CancellationToken ct = default);
-
-    /// <summary>Marks the baseline the dialog offers first; null goes back to the configured default.</summary>
-    Task SetDefaultAsync(Guid? baselineId, CancellationToken ct = default);
-
-    /// <summary>Removes the baseline; its backup set stays (unpinned) on the Backups page. Refused while a schedule uses it.</summary>
-    Task DeleteBaselineAsync(Guid baselineId, CancellationToken ct = default);
-
-    Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default);
-
-    Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default);
-
-    Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default);
-
-    Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default);
-
-    Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default);
-
-    Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default);
-}
-
 /// <summary>
 /// The entry points of resets and baselines. Every action checks the role against the database at the moment of the
 /// action and is recorded in the audit log (also when refused); resets run as Hangfire jobs by run id.
 /// </summary>
-public sealed class ResetService(
+public sealed partial class ResetService(
     IDbContextFactory<PanelDbContext> dbs,
     RoleGate gate,
     IAuditLog audit,
     IBackgroundJobClient jobs,
+    IBackupQueue backupQueue,
     ResetScheduler scheduler,
     StackSnapshot snapshot,
     StackLock stackLock,
@@ -92,18 +33,7 @@ public sealed class ResetService(
 {
     public string StackName => stackOptions.Value.ProjectName;
 
-    public async Task<bool> CanManageAsync()
-    {
-        try
-        {
-            await gate.RequireAsync(PanelRoles.Instructor);
-            return true;
-        }
-        catch (PanelAccessDeniedException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> CanManageAsync() => gate.AllowsAsync(PanelRoles.Instructor);
 
     public async Task<IReadOnlyList<Baseline>> ListBaselinesAsync(CancellationToken ct = default)
     {
@@ -205,20 +135,20 @@ public sealed class ResetService(
         ActAsync(ResetAuditActions.BaselineCapture, input.Name, async (user, db) =>
         {
             var (name, description, module) = await CheckInputAsync(db, input, null, ct);
-            var volumes = BackupService.AvailableVolumes(snapshot.Current);
+            var volumes = snapshot.Current.LabVolumeNames;
             if (volumes.Count == 0)
             {
                 throw new ResetRefusedException("The stack has no lab volumes to capture. Is the stack created (docker compose up)?");
             }
 
-            var set = BackupService.NewSet(volumes, BackupMode.Pause, BackupTrigger.Baseline, user, scheduleId: null);
+            var set = BackupSet.NewRunning(volumes, BackupMode.Pause, BackupTrigger.Baseline, user, scheduleId: null);
             set.Pinned = true;
             var baseline = NewBaseline(name, description, module, set.Id, user);
             db.BackupSets.Add(set);
             db.Baselines.Add(baseline);
             await db.SaveChangesAsync(ct);
             var setId = set.Id;
-            jobs.Enqueue<BackupJob>(job => job.RunAsync(setId, CancellationToken.None));
+            backupQueue.Enqueue(setId);
             return baseline.Id;
         }, ct);
 
@@ -302,62 +232,6 @@ public sealed class ResetService(
             return true;
         }, ct);
 
-    public async Task<IReadOnlyList<ResetSchedule>> ListSchedulesAsync(CancellationToken ct = default)
-    {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.ResetSchedules.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
-    }
-
-    public Task<Guid> CreateScheduleAsync(ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleCreate, input.Name, (user, db) =>
-            ScheduleSteps.CreateAsync<ResetSchedule>(db, user, time, schedule => ApplyScheduleInputAsync(db, schedule, input, ct), scheduler.Sync, ct), ct);
-
-    public Task UpdateScheduleAsync(Guid scheduleId, ResetScheduleInput input, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleUpdate, input.Name, async (_, db) =>
-        {
-            await ScheduleSteps.UpdateAsync(db, await ScheduleAsync(db, scheduleId, ct), s => ApplyScheduleInputAsync(db, s, input, ct), scheduler.Sync, ct);
-            return true;
-        }, ct);
-
-    public Task DeleteScheduleAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleDelete, scheduleId.ToString(), async (_, db) =>
-        {
-            await ScheduleSteps.DeleteAsync(db, await ScheduleAsync(db, scheduleId, ct), s => scheduler.Remove(s.Id), ct);
-            return true;
-        }, ct);
-
-    public Task SetSchedulePausedAsync(Guid scheduleId, bool paused, CancellationToken ct = default) =>
-        ActAsync(paused ? ResetAuditActions.SchedulePause : ResetAuditActions.ScheduleResume, scheduleId.ToString(), async (_, db) =>
-        {
-            await ScheduleSteps.SetPausedAsync(db, await ScheduleAsync(db, scheduleId, ct), paused, scheduler.Sync, ct);
-            return true;
-        }, ct);
-
-    public Task RunScheduleNowAsync(Guid scheduleId, CancellationToken ct = default) =>
-        ActAsync(ResetAuditActions.ScheduleRunNow, scheduleId.ToString(), async (_, db) =>
-        {
-            await ScheduleAsync(db, scheduleId, ct);
-            jobs.Enqueue<ScheduledResetJob>(job => job.RunAsync(scheduleId, CancellationToken.None));
-            return true;
-        }, ct);
-
-    private async Task ApplyScheduleInputAsync(PanelDbContext db, ResetSchedule schedule, ResetScheduleInput input, CancellationToken ct)
-    {
-        var timing = await ScheduleTiming.CheckAsync(input.Name, input.Cron, input.TimeZone, time.GetUtcNow(), "reset schedule",
-            name => db.ResetSchedules.AnyAsync(s => s.Name == name && s.Id != schedule.Id, ct));
-        if (input.BaselineId is { } baselineId && !await db.Baselines.AnyAsync(b => b.Id == baselineId, ct))
-        {
-            throw new ScheduleValidationException("The chosen baseline does not exist (any more); choose another.");
-        }
-
-        // The scope is checked against the stack now, and again when the schedule fires.
-        var plan = ResetPlan.Build(snapshot.Current, input.Services, baseline: null);
-        timing.ApplyTo(schedule);
-        schedule.BaselineId = input.BaselineId;
-        schedule.Services = plan.WholeStack ? [] : [.. plan.Services.Select(s => s.Name)];
-        schedule.SafetyBackup = input.SafetyBackup;
-    }
-
     private static async Task<(string Name, string Description, string? Module)> CheckInputAsync(PanelDbContext db, BaselineInput input, Guid? self, CancellationToken ct)
     {
         var name = (input.Name ?? "").Trim();
@@ -418,9 +292,6 @@ public sealed class ResetService(
     private static async Task<Baseline> BaselineAsync(PanelDbContext db, Guid baselineId, CancellationToken ct) =>
         await db.Baselines.FirstOrDefaultAsync(b => b.Id == baselineId, ct) ?? throw new ResetRefusedException("No such baseline.");
 
-    private static async Task<ResetSchedule> ScheduleAsync(PanelDbContext db, Guid scheduleId, CancellationToken ct) =>
-        await db.ResetSchedules.FirstOrDefaultAsync(s => s.Id == scheduleId, ct) ?? throw new ResetRefusedException("No such reset schedule.");
-
     private static Task<ResetRun?> ActiveRunAsync(PanelDbContext db, CancellationToken ct) => db.ResetRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Active, ct);
 
     private static ResetRefusedException Busy(ResetRun active) => new(
@@ -434,14 +305,7 @@ public sealed class ResetService(
         $"baseline {request.BaselineId?.ToString() ?? ResetOptions.FactoryName}, " +
         (request.Services is { Count: > 0 } services ? string.Join(", ", services.Select(StackControl.Printable)) : "whole stack");
 
-    /// <summary>
-    /// Role check at the moment of the action, then the action on a database context of its own (a circuit outlives
-    /// many actions, and two of them may overlap), with the outcome in the audit log.
-    /// </summary>
+    /// <summary>Role check at the moment of the action, then the action on a context of its own, audited.</summary>
     private Task<T> ActAsync<T>(string action, string target, Func<string, PanelDbContext, Task<T>> work, CancellationToken ct) =>
-        gate.RunAuditedAsync(PanelRoles.Instructor, audit, action, target, async user =>
-        {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            return await work(user, db);
-        }, ct);
+        gate.RunAuditedAsync(PanelRoles.Instructor, audit, dbs, action, target, work, ct);
 }

@@ -98,6 +98,16 @@ public sealed record StackView(
 {
     public bool IsStale => StaleReason is not null;
 
+    /// <summary>The stack's named volumes a backup or baseline may hold: every one but the portal's own, by name.</summary>
+    public IReadOnlyList<string> LabVolumeNames
+    {
+        get
+        {
+            var portal = Services.Where(s => s.IsPortal).SelectMany(s => s.Volumes).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+            return [.. Volumes.Select(v => v.Name).Where(n => !portal.Contains(n)).Order(StringComparer.Ordinal)];
+        }
+    }
+
     public int HealthyCount => Services.Count(s => s.Health is ServiceHealth.Healthy or ServiceHealth.Running);
 
     /// <summary>Sum of the known volume sizes; null while nothing was measured.</summary>

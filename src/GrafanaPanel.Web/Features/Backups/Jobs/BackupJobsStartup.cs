@@ -10,17 +10,12 @@ namespace GrafanaPanel.Web.Features.Backups.Jobs;
 /// log as the set's creator), removes its temporary files, and re-registers every
 /// schedule's recurring job (and the weekly verification) so Hangfire matches the catalog.
 /// </summary>
-public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus database, ILogger<BackupJobsStartup> logger) : BackgroundService
+public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus database, ILogger<BackupJobsStartup> logger)
+    : DatabaseStartupWork(services, database, logger)
 {
     public const string StoppedDuringBackup = "the portal stopped during the backup";
 
-    // Sets created before this process started belong to a process that is gone.
-    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
-
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes when start-up recovery and the schedule sync have run (for tests and readiness).</summary>
-    public Task Done => _done.Task;
+    protected override string What => "Backup start-up recovery";
 
     /// <summary>
     /// Removes what a killed process left half-written: <c>*.partial</c> files (never those being written now) and
@@ -48,47 +43,30 @@ public sealed class BackupJobsStartup(IServiceProvider services, DatabaseStatus 
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(IServiceProvider scoped, PanelDbContext db, CancellationToken ct)
     {
-        try
+        var left = await db.BackupSets.Include(s => s.Volumes).Where(s => s.Status == BackupSetStatus.Running && s.CreatedAt < StartedAt)
+            .ToListAsync(ct);
+        var audit = scoped.GetRequiredService<IAuditLog>();
+        foreach (var set in left)
         {
-            await database.WhenReadyAsync(stoppingToken);
-            await using var scope = services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<PanelDbContext>();
-            var left = await db.BackupSets.Include(s => s.Volumes).Where(s => s.Status == BackupSetStatus.Running && s.CreatedAt < _startedAt)
-                .ToListAsync(stoppingToken);
-            var audit = scope.ServiceProvider.GetRequiredService<IAuditLog>();
-            foreach (var set in left)
+            var failed = await db.BackupSets.Where(s => s.Id == set.Id && s.Status == BackupSetStatus.Running)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(s => s.Status, BackupSetStatus.Failed)
+                    .SetProperty(s => s.Error, StoppedDuringBackup)
+                    .SetProperty(s => s.CompletedAt, DateTimeOffset.UtcNow), ct);
+            if (failed > 0)
             {
-                var failed = await db.BackupSets.Where(s => s.Id == set.Id && s.Status == BackupSetStatus.Running)
-                    .ExecuteUpdateAsync(u => u
-                        .SetProperty(s => s.Status, BackupSetStatus.Failed)
-                        .SetProperty(s => s.Error, StoppedDuringBackup)
-                        .SetProperty(s => s.CompletedAt, DateTimeOffset.UtcNow), stoppingToken);
-                if (failed > 0)
-                {
-                    logger.LogWarning("Backup set {SetId} was left running by a stopped process; marked failed", set.Id);
-                    await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, BackupJob.AuditTarget(set), false,
-                        StoppedDuringBackup), CancellationToken.None);
-                }
+                logger.LogWarning("Backup set {SetId} was left running by a stopped process; marked failed", set.Id);
+                await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, BackupJob.AuditTarget(set), false,
+                    StoppedDuringBackup), CancellationToken.None);
             }
-
-            CleanupLeftovers(scope.ServiceProvider.GetRequiredService<BackupFolders>().Root);
-
-            var scheduler = scope.ServiceProvider.GetRequiredService<BackupScheduler>();
-            ScheduleSteps.SyncAll(await db.BackupSchedules.AsNoTracking().ToListAsync(stoppingToken), scheduler.Sync, "Schedule", logger);
-
-            scheduler.SyncVerifyAll();
-            _done.TrySetResult();
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            _done.TrySetCanceled(stoppingToken);
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Backup start-up recovery failed");
-            _done.TrySetException(ex);
-        }
+
+        CleanupLeftovers(scoped.GetRequiredService<BackupFolders>().Root);
+
+        var scheduler = scoped.GetRequiredService<BackupScheduler>();
+        ScheduleSteps.SyncAll(await db.BackupSchedules.AsNoTracking().ToListAsync(ct), scheduler.Sync, "Schedule", logger);
+        scheduler.SyncVerifyAll();
     }
 }
