@@ -183,7 +183,8 @@ class LokiSourceDocker(Component):
 
     def read_container(self, socket_path, cid):
         key = f"cursor-{cid}"
-        since = self.positions.get(key, str(int(time.time()) - 60))
+        # No position yet: from the start of the container's log, as Alloy does (since=0).
+        since = self.positions.get(key, "0")
         data = standin.docker_get(f"/containers/{cid}/logs?stdout=1&stderr=1&timestamps=1&since={since}", socket_path, raw=True)
         entries, last = [], float(since)
         for stream, line in standin.demux_docker_log(data):
