@@ -619,7 +619,9 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     private static Dictionary<string, IDictionary<string, bool>> Filter(string key, string value) =>
         new() { [key] = new Dictionary<string, bool> { [value] = true } };
 
-    private static uint GraceSeconds(TimeSpan grace) => (uint)Math.Max(0, Math.Ceiling(grace.TotalSeconds));
+    // Docker.DotNet leaves a zero out of the query string (it treats it as "not set"), and the daemon then waits its own
+    // default of 10 s: the shortest grace period sent is therefore one second.
+    private static uint GraceSeconds(TimeSpan grace) => (uint)Math.Max(1, Math.Ceiling(grace.TotalSeconds));
 
     private static string ContainerSubject(string id) => $"Container {id}";
 
