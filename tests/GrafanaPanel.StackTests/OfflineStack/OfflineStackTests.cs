@@ -111,6 +111,14 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
                 .GetProperty("data").EnumerateArray().Select(v => v.GetString()).ToList();
             return (values.Contains("prometheus"), string.Join(", ", values));
         }, Deadline);
+
+        // The other labels Promtail used to set, which the dashboards and the course rely on.
+        var labels = (await stack.GetJsonAsync(stack.Url("LOKI_PORT", "/loki/api/v1/labels")))
+            .GetProperty("data").EnumerateArray().Select(v => v.GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "service", "container", "stream", "compose_project", "job" }, labels);
+        var projects = (await stack.GetJsonAsync(stack.Url("LOKI_PORT", "/loki/api/v1/label/compose_project/values")))
+            .GetProperty("data").EnumerateArray().Select(v => v.GetString());
+        Assert.Contains(stack.ProjectName, projects);
     }
 
     [Fact]
