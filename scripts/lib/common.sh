@@ -9,6 +9,12 @@ is_root() { [[ $(id -u) -eq 0 ]]; }
 is_debian() { [[ -f /etc/debian_version ]]; }
 
 _apt_updated=0
+apt_update_once() {
+  ((_apt_updated)) && return 0
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  _apt_updated=1
+}
+
 # apt_install PKG...: installs the packages that are missing, when root on Debian; otherwise says what to install.
 apt_install() {
   local missing=()
@@ -20,10 +26,7 @@ apt_install() {
     die "missing packages: ${missing[*]}. Install them (e.g. sudo apt-get install ${missing[*]}) and run again."
   fi
   say "installing ${missing[*]}"
-  if ((_apt_updated == 0)); then
-    apt-get update -qq >/dev/null || die "apt-get update failed"
-    _apt_updated=1
-  fi
+  apt_update_once
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 }
@@ -111,21 +114,71 @@ stop_dockerd() {
   for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
 }
 
-# ensure_compose_v2: Debian 12 has no Compose v2; Debian 13's package carries the plugin binary.
+# ensure_compose_v2: the Docker Compose v2 plugin (`docker compose`), from Debian's packages by name:
+#   1. this release's own package, when it has Compose v2: docker-compose-plugin (Docker's apt repository, or a
+#      release that packages it under that name), else docker-compose at version 2 or later (Debian 13 and later);
+#   2. otherwise (Debian 12 packages only Compose v1, 1.29) the fallback: the docker-compose package of
+#      COMPOSE_FALLBACK_SUITE (default trixie) from COMPOSE_FALLBACK_MIRROR (default the Debian mirror), fetched by
+#      apt itself into a private apt state (signed index, this machine's architecture, whatever its file name),
+#      and only its plugin binary installed into COMPOSE_PLUGIN_DIR (default /usr/local/lib/docker/cli-plugins).
+#      The package itself is not installed, so nothing of the newer release enters dpkg's database.
+# docs/testing.md ("Compose v2") describes both.
 ensure_compose_v2() {
   docker compose version >/dev/null 2>&1 && return 0
-  is_root || die "Docker Compose v2 is missing: install the docker-compose-plugin and run again."
-  apt_install curl ca-certificates
-  say "installing the Docker Compose v2 plugin from Debian's pool"
-  local tmp
+  is_root && is_debian || die "Docker Compose v2 is missing: install your distribution's docker-compose-plugin (or docker-compose 2.x) and run again."
+  apt_update_once
+  if [[ -n $(apt_candidate docker-compose-plugin) ]]; then
+    apt_install docker-compose-plugin
+  elif (($(major_version "$(apt_candidate docker-compose)") >= 2)); then
+    apt_install docker-compose
+  else
+    install_compose_plugin_from_suite "${COMPOSE_FALLBACK_SUITE:-trixie}"
+  fi
+  docker compose version >/dev/null 2>&1 || die "the Compose v2 plugin did not install: 'docker compose version' fails"
+}
+
+# apt_candidate PKG: the version apt would install (empty when this release has no such package); after apt_update_once.
+apt_candidate() {
+  apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
+}
+
+# major_version VERSION: the major number of a Debian version (epoch and revision aside); 0 when there is none.
+major_version() {
+  local version=${1#*:}
+  version=${version%%.*}
+  [[ $version =~ ^[0-9]+$ ]] && printf '%s\n' "$version" || printf '0\n'
+}
+
+# install_compose_plugin_from_suite SUITE: the fallback of ensure_compose_v2 (see there).
+install_compose_plugin_from_suite() {
+  local suite=$1 mirror=${COMPOSE_FALLBACK_MIRROR:-http://deb.debian.org/debian}
+  local target=${COMPOSE_PLUGIN_DIR:-/usr/local/lib/docker/cli-plugins}
+  local tmp deb version plugin
   tmp=$(mktemp -d)
-  curl -fsSL -o "$tmp/compose.deb" \
-    http://deb.debian.org/debian/pool/main/d/docker-compose/docker-compose_2.26.1-4_amd64.deb \
-    || die "could not download the Compose plugin package"
-  dpkg-deb -x "$tmp/compose.deb" "$tmp/x"
-  install -D -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" /usr/local/lib/docker/cli-plugins/docker-compose
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts" "$tmp/download"
+  printf 'deb %s %s main\n' "$mirror" "$suite" >"$tmp/sources.list"
+  local apt_options=(
+    -o "Dir::Etc::SourceList=$tmp/sources.list" -o "Dir::Etc::SourceParts=$tmp/parts"
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
+    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Sandbox::User=root"
+  )
+  say "this release has no Compose v2 package: fetching docker-compose from Debian $suite ($mirror) for its plugin"
+  apt-get "${apt_options[@]}" update -qq >"$tmp/apt.log" 2>&1 \
+    || { cat "$tmp/apt.log" >&2; rm -rf "$tmp"; die "could not read Debian $suite's package index from $mirror (set COMPOSE_FALLBACK_SUITE or COMPOSE_FALLBACK_MIRROR, or install docker-compose-plugin)"; }
+  (cd "$tmp/download" && apt-get "${apt_options[@]}" download -qq docker-compose >"$tmp/apt.log" 2>&1) \
+    || { cat "$tmp/apt.log" >&2; rm -rf "$tmp"; die "could not download docker-compose from Debian $suite"; }
+  deb=$(ls "$tmp"/download/docker-compose_*.deb)
+  version=$(dpkg-deb -f "$deb" Version)
+  if (($(major_version "$version") < 2)); then
+    rm -rf "$tmp"
+    die "Debian $suite's docker-compose is $version, not Compose v2: set COMPOSE_FALLBACK_SUITE to a release that has it"
+  fi
+  dpkg-deb -x "$deb" "$tmp/x"
+  plugin=$(ls "$tmp"/x/usr/libexec/docker/cli-plugins/docker-compose "$tmp"/x/usr/lib/docker/cli-plugins/docker-compose 2>/dev/null | head -n 1)
+  [[ -n $plugin ]] || { rm -rf "$tmp"; die "docker-compose $version from Debian $suite holds no CLI plugin"; }
+  install -D -m 0755 "$plugin" "$target/docker-compose"
+  say "installed the Compose plugin $version ($(dpkg-deb -f "$deb" Architecture)) from Debian $suite into $target"
   rm -rf "$tmp"
-  docker compose version >/dev/null 2>&1 || die "Compose v2 plugin did not install"
 }
 
 random_secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }

@@ -3,7 +3,7 @@
 #   local/offline-base:<key>          Debian 12 root file system (debootstrap on the host: containers
 #                                     here have no network, so nothing is installed inside a build)
 #   local/offline-{prometheus,alertmanager,node-exporter,postgres,redis}:test   real, from Debian packages
-#   local/standin-{grafana,loki,tempo,influxdb,cadvisor,promtail}:test          test stand-ins
+#   local/standin-{grafana,loki,tempo,influxdb,cadvisor,alloy}:test             test stand-ins
 #   local/offline-dotnet-{aspnet,sdk}:10.0                                      with --panel only
 #
 # Usage: tests/stack/build-images.sh [--panel]
@@ -130,7 +130,7 @@ build_base
 for target in prometheus alertmanager node-exporter postgres redis; do
 	build_target debian.Dockerfile "$target" "local/offline-$target:test"
 done
-for target in grafana loki tempo influxdb cadvisor promtail; do
+for target in grafana loki tempo influxdb cadvisor alloy; do
 	build_target standins.Dockerfile "$target" "local/standin-$target:test"
 done
 if $with_panel; then

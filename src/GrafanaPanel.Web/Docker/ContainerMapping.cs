@@ -32,12 +32,12 @@ internal static class ContainerMapping
 
     public static EngineEvent ToEvent(Message message) =>
         new(message.Type ?? "",
-            message.Action ?? message.Status ?? "",
-            message.Actor?.ID ?? message.ID ?? "",
+            message.Action ?? "",
+            message.Actor?.ID ?? "",
             Copy(message.Actor?.Attributes),
             message.TimeNano > 0
-                ? DateTimeOffset.UnixEpoch.AddTicks(message.TimeNano / 100)
-                : DateTimeOffset.FromUnixTimeSeconds(message.Time));
+                ? DateTimeOffset.UnixEpoch.AddTicks(message.TimeNano.Value / 100)
+                : DateTimeOffset.FromUnixTimeSeconds(message.Time ?? 0));
 
     private static HealthRecord? ToHealth(Health? health)
     {

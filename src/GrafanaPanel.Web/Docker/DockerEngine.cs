@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace GrafanaPanel.Web.Docker;
 
 /// <summary>
-/// The one class that talks to Docker.DotNet. The client is created without an API version: unversioned paths keep
-/// it working with older daemons (20.10 answers 1.41 and refuses every call that asks for more).
+/// The one class that talks to Docker.DotNet (the maintained fork, package Docker.DotNet.Enhanced). The client is
+/// built without an API version: unversioned paths keep it working with older daemons (20.10 answers 1.41 and refuses
+/// every call that asks for more).
 /// </summary>
 public sealed partial class DockerEngine : IDockerEngine, IDisposable
 {
@@ -29,11 +30,13 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     {
         _options = options.Value;
         _logger = logger ?? NullLogger<DockerEngine>.Instance;
-        // Docker.DotNet wants unix:/// paths as-is and tcp:// as http://.
+        // unix:/// paths as-is and tcp:// as http:// (the disk-usage reader below speaks plain HTTP to it).
         var uri = new Uri(_options.Endpoint.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase)
             ? "http://" + _options.Endpoint["tcp://".Length..]
             : _options.Endpoint);
-        _client = new DockerClientConfiguration(uri, defaultTimeout: Timeout.InfiniteTimeSpan).CreateClient();
+        // The endpoint is always explicit (never DOCKER_HOST or a docker context), and every call is bounded by
+        // CallAsync's own limit rather than the client's 100-second default.
+        _client = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan).Build();
         _diskUsage = new DiskUsageReader(uri);
     }
 
@@ -209,9 +212,11 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     {
         RequireContainerReference(id);
         var response = await CallAsync($"reading {path} of container {id}", $"{path} in container {id}",
-            token => _client.Containers.GetArchiveFromContainerAsync(id, new GetArchiveFromContainerParameters { Path = path }, statOnly: false, token),
+            token => _client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = path }, statOnly: false, token),
             ct);
-        return new TranslatingStream(response.Stream, ex => Translate(ex, $"{path} in container {id}"));
+        // Asked with statOnly: false, the daemon's answer always has the tar; a missing one is a client fault worth naming.
+        var tar = response.Stream ?? throw new DockerOperationException($"The daemon sent no archive of {path} in container {id}.");
+        return new TranslatingStream(tar, ex => Translate(ex, $"{path} in container {id}"));
     }
 
     // The upload runs as long as the tar is big; only the caller's token bounds it.
@@ -223,7 +228,7 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
             {
                 // The client disposes what it uploads; the caller owns the tar (and may read on to its end).
                 await using var body = new TranslatingStream(tar, _ => null, leaveOpen: true);
-                await _client.Containers.ExtractArchiveToContainerAsync(id, new ContainerPathStatParameters { Path = path, AllowOverwriteDirWithFile = false }, body, token);
+                await _client.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = path, AllowOverwriteDirWithFile = false }, body, token);
                 return true;
             }, ct);
     }
@@ -321,7 +326,7 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     {
         var host = inspected.HostConfig;
         var expected = spec.Volumes.Select(v => (v.VolumeName, v.Target)).OrderBy(v => v.Target, StringComparer.Ordinal).ToList();
-        var actual = (inspected.Mounts ?? []).Select(m => (m.Name, m.Destination)).OrderBy(v => v.Destination, StringComparer.Ordinal).ToList();
+        var actual = (inspected.Mounts ?? []).Select(m => (Name: m.Name ?? "", m.Destination)).OrderBy(v => v.Destination, StringComparer.Ordinal).ToList();
         if (host is null || host.Binds is { Count: > 0 } || host.Privileged || host.NetworkMode != "none"
             || (inspected.Mounts ?? []).Any(m => m.Type != "volume") || !expected.SequenceEqual(actual))
         {
@@ -384,9 +389,8 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     public async IAsyncEnumerable<LogLine> ReadLogsAsync(string id, int tail, bool follow, [EnumeratorCancellation] CancellationToken ct)
     {
         RequireContainerReference(id);
-        var inspected = await TryInspectAsync(id, ct) ?? throw new DockerNotFoundException(ContainerSubject(id));
-        // A TTY container's output is one raw stream; any other is multiplexed in frames that say stdout or stderr.
-        var tty = inspected.Config?.Tty ?? false;
+        // The client inspects the container first: a TTY container's output is one raw stream, any other is
+        // multiplexed in frames that say stdout or stderr. A missing container is answered 404 (DockerNotFoundException).
         var parameters = new ContainerLogsParameters
         {
             ShowStdout = true,
@@ -397,7 +401,7 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         };
 
         using var stream = await CallAsync($"opening the logs of container {id}", ContainerSubject(id),
-            token => _client.Containers.GetContainerLogsAsync(id, tty, parameters, token), ct);
+            token => _client.Containers.GetContainerLogsAsync(id, parameters, token), ct);
         // A read that waits for the next line does not always notice the token; closing the stream ends it at once.
         await using var closeOnCancel = ct.Register(stream.Dispose);
 
@@ -599,7 +603,7 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         // The daemon answers {"message":"..."}; show that rather than the client's wrapper text.
         try
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(ex.ResponseBody);
+            using var doc = System.Text.Json.JsonDocument.Parse(ex.ResponseBody ?? "");
             if (doc.RootElement.TryGetProperty("message", out var message))
             {
                 return message.GetString() ?? ex.Message;
@@ -615,7 +619,9 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
     private static Dictionary<string, IDictionary<string, bool>> Filter(string key, string value) =>
         new() { [key] = new Dictionary<string, bool> { [value] = true } };
 
-    private static uint GraceSeconds(TimeSpan grace) => (uint)Math.Max(0, Math.Ceiling(grace.TotalSeconds));
+    // Docker.DotNet leaves a zero out of the query string (it treats it as "not set"), and the daemon then waits its own
+    // default of 10 s: the shortest grace period sent is therefore one second.
+    private static uint GraceSeconds(TimeSpan grace) => (uint)Math.Max(1, Math.Ceiling(grace.TotalSeconds));
 
     private static string ContainerSubject(string id) => $"Container {id}";
 

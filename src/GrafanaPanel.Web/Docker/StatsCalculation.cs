@@ -18,7 +18,7 @@ internal static class StatsCalculation
         }
 
         var cpuDelta = (double)current.CPUUsage.TotalUsage - previous.CPUUsage.TotalUsage;
-        var systemDelta = (double)current.SystemUsage - previous.SystemUsage;
+        var systemDelta = (double)(current.SystemUsage ?? 0) - (previous.SystemUsage ?? 0);
         var onlineCpus = current.OnlineCPUs > 0 ? (int)current.OnlineCPUs : current.CPUUsage.PercpuUsage?.Count ?? 0;
         return cpuDelta > 0 && systemDelta > 0 ? cpuDelta / systemDelta * onlineCpus * 100.0 : 0;
     }
@@ -34,7 +34,7 @@ internal static class StatsCalculation
             return 0;
         }
 
-        var usage = memory.Usage;
+        var usage = memory.Usage ?? 0;
         foreach (var key in (string[])["total_inactive_file", "inactive_file"])
         {
             if (memory.Stats?.TryGetValue(key, out var inactive) == true && inactive < usage)

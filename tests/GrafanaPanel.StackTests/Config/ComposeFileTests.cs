@@ -6,7 +6,7 @@ namespace GrafanaPanel.StackTests.Config;
 public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFixture<ResolvedComposeFixture>
 {
     public static readonly string[] LabServices =
-        ["grafana", "prometheus", "loki", "tempo", "influxdb", "postgres", "redis", "alertmanager", "node-exporter", "cadvisor", "promtail"];
+        ["grafana", "prometheus", "loki", "tempo", "influxdb", "postgres", "redis", "alertmanager", "node-exporter", "cadvisor", "alloy"];
 
     [Fact]
     public async Task Config_is_valid_with_the_example_env_file_once_its_secrets_are_filled_in()
@@ -78,7 +78,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     [InlineData("postgres", "postgres_data", "/var/lib/postgresql/data")]
     [InlineData("redis", "redis_data", "/data")]
     [InlineData("alertmanager", "alertmanager_data", "/alertmanager")]
-    [InlineData("promtail", "promtail_positions", "/var/lib/promtail")]
+    [InlineData("alloy", "alloy_data", "/var/lib/alloy/data")]
     [InlineData("influxdb", "influxdb_grafana_token", "/home/influxdb")]
     [InlineData("panel-db", "panel_data", "/var/lib/postgresql/data")]
     [InlineData("panel", "panel_backups", "/backups")]
@@ -121,7 +121,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
 
     // Networks by need (docs/security.md): who shares a network with whom.
     [Theory]
-    [InlineData("monitoring", new[] { "alertmanager", "cadvisor", "grafana", "influxdb", "loki", "node-exporter", "panel", "prometheus", "promtail", "tempo" })]
+    [InlineData("monitoring", new[] { "alertmanager", "cadvisor", "grafana", "influxdb", "loki", "node-exporter", "panel", "prometheus", "alloy", "tempo" })]
     [InlineData("grafana-db", new[] { "grafana", "panel", "postgres", "redis" })]
     [InlineData("portal-db", new[] { "panel", "panel-db" })]
     public void Each_network_has_exactly_the_services_that_need_it(string network, string[] members) =>
@@ -235,7 +235,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     [Theory]
     [InlineData("grafana", "postgres")]
     [InlineData("grafana", "redis")]
-    [InlineData("promtail", "loki")]
+    [InlineData("alloy", "loki")]
     [InlineData("tempo", "prometheus")]
     [InlineData("panel", "panel-db")]
     public void A_service_starts_after_what_it_needs_is_healthy(string service, string dependency) =>
@@ -302,7 +302,7 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
         ["alertmanager"] = (null, []),       // nobody
         ["node-exporter"] = (null, []),      // nobody
         ["cadvisor"] = (null, ["DAC_READ_SEARCH", "SYSLOG"]), // root: reads the socket and Docker's files; see the compose file
-        ["promtail"] = (null, []),           // root: the owner of the Docker socket it reads logs through
+        ["alloy"] = ("473:473", []),         // the image's alloy user, with the socket's group (reads logs through it)
         ["panel"] = (null, []),              // the image's app user, with the socket's group
         ["panel-db"] = ("postgres", []),
     };
@@ -333,13 +333,13 @@ public sealed class ComposeFileTests(ResolvedComposeFixture compose) : IClassFix
     }
 
     [Fact]
-    public void Only_the_portal_may_write_to_the_docker_socket_and_only_promtail_and_cadvisor_read_it()
+    public void Only_the_portal_may_write_to_the_docker_socket_and_only_alloy_and_cadvisor_read_it()
     {
         var socketMounts = compose.ServiceNames
             .SelectMany(s => Mounts(s).Where(m => m.Source is "/var/run/docker.sock" or "/var/run").Select(m => (Service: s, Mount: m)))
             .ToList();
 
-        Assert.Equal(new[] { "cadvisor", "panel", "promtail" }, socketMounts.Select(x => x.Service).Order());
+        Assert.Equal(new[] { "alloy", "cadvisor", "panel" }, socketMounts.Select(x => x.Service).Order());
         Assert.All(socketMounts.Where(x => x.Service != "panel"), x => Assert.True(x.Mount.ReadOnly, $"{x.Service} mounts {x.Mount.Source} writable"));
     }
 

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GrafanaPanel.StackTests.Infrastructure;
 
 namespace GrafanaPanel.StackTests.Config;
 
 /// <summary>The configuration files under deploy/: they parse, and hold the settings without which a service misbehaves silently.</summary>
-public sealed class DeployFilesTests
+public sealed partial class DeployFilesTests
 {
     public static TheoryData<string> YamlFiles() => [.. DeployFiles("*.yml", "*.yaml")];
 
@@ -81,19 +82,35 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
-    public void Promtail_discovers_containers_through_the_socket_labels_them_and_ships_nothing_else()
+    public async Task Alloy_discovers_containers_through_the_socket_labels_them_and_ships_nothing_else()
     {
-        var promtail = Yaml.Load(Repo.PathOf("deploy", "promtail", "promtail.yaml"));
-        var docker = promtail.Items("scrape_configs").Single(job => job.Text("job_name") == "docker");
-        var targetLabels = docker.Items("relabel_configs").Select(r => r.Text("target_label")).ToList();
+        var path = Repo.PathOf("deploy", "alloy", "config.alloy");
+        var config = await File.ReadAllTextAsync(path);
+        var components = AlloyComponent().Matches(config).Select(m => m.Groups[1].Value).ToList();
+        var targetLabels = AlloyTargetLabel().Matches(config).Select(m => m.Groups[1].Value).ToHashSet();
 
-        Assert.Equal("unix:///var/run/docker.sock", docker.Text("docker_sd_configs", 0, "host"));
-        Assert.Superset(new HashSet<string?> { "container", "stream", "service" }, targetLabels.ToHashSet());
-        // Container logs only: no file job (the host's /var/log holds auth.log and the like).
-        Assert.Equal(["docker"], promtail.Items("scrape_configs").Select(job => job.Text("job_name")));
-        Assert.Equal("/var/lib/promtail/positions.yaml", promtail.Text("positions", "filename"));
-        Assert.Equal("http://loki:3100/loki/api/v1/push", promtail.Text("clients", 0, "url"));
+        // Container logs only, through the Docker API: no file source (the host's /var/log holds auth.log and the like).
+        Assert.Equal(["discovery.docker", "discovery.relabel", "loki.source.docker", "loki.write"], components.Order());
+        // discovery.docker and loki.source.docker both on the socket docker-compose.yml mounts read-only.
+        Assert.Equal(2, AlloyDockerHost().Matches(config).Count);
+        // The labels the dashboards, the course and the portal rely on, as Promtail set them.
+        Assert.Superset(new HashSet<string> { "container", "stream", "service", "compose_project", "job" }, targetLabels);
+        Assert.Matches(@"relabel_rules\s*=\s*discovery\.relabel\.containers\.rules", config);
+        Assert.Matches(@"url\s*=\s*""http://loki:3100/loki/api/v1/push""", config);
+
+        // The test stand-in loads it the way Alloy does (`alloy validate`): known components and arguments, references that resolve.
+        var validate = await Tool.RunAsync("python3", [Repo.PathOf("tests", "stack", "images", "standins", "alloy.py"), "validate", path], TimeSpan.FromMinutes(1));
+        Assert.True(validate.ExitCode == 0, validate.Output);
     }
+
+    [GeneratedRegex(@"^([a-z_]+(?:\.[a-z_]+)+)\s+""[^""]+""\s*\{", RegexOptions.Multiline)]
+    private static partial Regex AlloyComponent();
+
+    [GeneratedRegex(@"target_label\s*=\s*""([^""]+)""")]
+    private static partial Regex AlloyTargetLabel();
+
+    [GeneratedRegex(@"^\s*host\s*=\s*""unix:///var/run/docker\.sock""", RegexOptions.Multiline)]
+    private static partial Regex AlloyDockerHost();
 
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]

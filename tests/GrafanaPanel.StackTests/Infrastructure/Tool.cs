@@ -17,6 +17,7 @@ public static class Tool
         ["promtool"] = "apt-get install prometheus",
         ["amtool"] = "apt-get install prometheus-alertmanager",
         ["git"] = "apt-get install git",
+        ["python3"] = "apt-get install python3 (the offline stack's stand-ins are Python programs)",
     };
 
     /// <summary>Fails (never skips) with what to install when a tool is not on PATH.</summary>

@@ -156,10 +156,10 @@ public sealed class IsolationTests(OfflineStackFixture stack)
     }
 
     [Fact]
-    public async Task Promtail_ships_container_logs_only_nothing_from_the_hosts_var_log()
+    public async Task Alloy_ships_container_logs_only_nothing_from_the_hosts_var_log()
     {
         stack.EnsureStarted();
-        var mounts = (await InspectAsync("promtail")).GetProperty("Mounts").EnumerateArray().Select(m => m.GetProperty("Source").GetString()!).ToList();
+        var mounts = (await InspectAsync("alloy")).GetProperty("Mounts").EnumerateArray().Select(m => m.GetProperty("Source").GetString()!).ToList();
         Assert.DoesNotContain(mounts, m => m.StartsWith("/var/log", StringComparison.Ordinal));
 
         // Once container logs arrive, the only job in Loki is the containers' one.

@@ -32,7 +32,7 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
     {
         stack.EnsureStarted();
         // prometheus, node-exporter and alertmanager are the real programs; the others are stand-ins.
-        var everyLabJob = new[] { "prometheus", "grafana", "node-exporter", "cadvisor", "alertmanager", "loki", "tempo", "promtail" };
+        var everyLabJob = new[] { "prometheus", "grafana", "node-exporter", "cadvisor", "alertmanager", "loki", "tempo", "alloy" };
 
         await Eventually.HoldsAsync("every lab target up in Prometheus", async () =>
         {
@@ -101,7 +101,7 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
     }
 
     [Fact]
-    public async Task Container_logs_reach_Loki_through_Promtail_labelled_by_compose_service()
+    public async Task Container_logs_reach_Loki_through_Alloy_labelled_by_compose_service()
     {
         stack.EnsureStarted();
 
@@ -111,6 +111,14 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
                 .GetProperty("data").EnumerateArray().Select(v => v.GetString()).ToList();
             return (values.Contains("prometheus"), string.Join(", ", values));
         }, Deadline);
+
+        // The other labels Promtail used to set, which the dashboards and the course rely on.
+        var labels = (await stack.GetJsonAsync(stack.Url("LOKI_PORT", "/loki/api/v1/labels")))
+            .GetProperty("data").EnumerateArray().Select(v => v.GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "service", "container", "stream", "compose_project", "job" }, labels);
+        var projects = (await stack.GetJsonAsync(stack.Url("LOKI_PORT", "/loki/api/v1/label/compose_project/values")))
+            .GetProperty("data").EnumerateArray().Select(v => v.GetString());
+        Assert.Contains(stack.ProjectName, projects);
     }
 
     [Fact]
@@ -175,7 +183,7 @@ public sealed class OfflineStackTests(OfflineStackFixture stack)
     [InlineData("influxdb_config")]
     [InlineData("postgres_data")]
     [InlineData("redis_data")]
-    [InlineData("promtail_positions")]
+    [InlineData("alloy_data")]
     [InlineData("panel_data")]
     [InlineData("panel_state")]
     public async Task A_service_writes_its_data_into_its_named_volume(string volume)

@@ -1,5 +1,5 @@
 # Test stand-ins for the services Debian does not package (Grafana, Loki, Tempo, InfluxDB 2,
-# cAdvisor, Promtail): small Python programs in standins/, each at its real image's entrypoint
+# cAdvisor, Alloy): small Python programs in standins/, each at its real image's entrypoint
 # path, user and data directory. They are test doubles, not the products: see standins/*.py.
 # One target per image: docker build --target loki -f standins.Dockerfile .
 ARG BASE=local/offline-base:bookworm
@@ -53,9 +53,13 @@ RUN ln -s /opt/standin/cadvisor.py /usr/bin/cadvisor && ln -s /bin/busybox /usr/
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]
 
-# grafana/promtail: /usr/bin/promtail, bash (no wget), runs as root (the Docker socket is root's).
-FROM common AS promtail
-RUN ln -s /opt/standin/promtail.py /usr/bin/promtail && mkdir -p /var/lib/promtail /etc/promtail
-EXPOSE 9080
-ENTRYPOINT ["/usr/bin/promtail"]
-CMD ["-config.file=/etc/promtail/config.yml"]
+# grafana/alloy: /bin/alloy, bash (no wget or curl); its alloy user (uid 473) owns /var/lib/alloy,
+# mode 770, as in the real image.
+FROM common AS alloy
+RUN ln -s /opt/standin/alloy.py /bin/alloy \
+ && groupadd --gid 473 alloy && useradd -m -u 473 -g 473 alloy \
+ && mkdir -p /var/lib/alloy/data /etc/alloy \
+ && chown -R alloy:alloy /var/lib/alloy && chmod -R 770 /var/lib/alloy
+EXPOSE 12345
+ENTRYPOINT ["/bin/alloy"]
+CMD ["run", "/etc/alloy/config.alloy", "--storage.path=/var/lib/alloy/data"]

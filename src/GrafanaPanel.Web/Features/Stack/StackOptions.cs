@@ -77,7 +77,7 @@ public sealed class StackOptions
         ["redis"] = "data",
         ["node-exporter"] = "collection",
         ["cadvisor"] = "collection",
-        ["promtail"] = "collection",
+        ["alloy"] = "collection",
         ["alertmanager"] = "support",
         ["panel"] = "support",
         ["panel-db"] = "support",
@@ -96,7 +96,7 @@ public sealed class StackOptions
         ["alertmanager"] = new() { Port = 9093, Path = "/-/ready" },
         ["node-exporter"] = new() { Port = 9100, Path = "/metrics" },
         ["cadvisor"] = new() { Port = 8080, Path = "/healthz", ExpectBody = "ok" },
-        ["promtail"] = new() { Port = 9080, Path = "/ready" },
+        ["alloy"] = new() { Port = 12345, Path = "/-/ready" },
     };
 
     public static IReadOnlyList<string> LayerOrder { get; } = ["presentation", "data", "collection", "support", "other"];

@@ -41,11 +41,11 @@ public sealed class StackSnapshotTests
     [Fact]
     public void Services_are_grouped_in_layer_order_and_counted()
     {
-        _snapshot.ReplaceContainers([Container("alertmanager"), Container("promtail"), Container("grafana", health: "healthy"), Container("prometheus")]);
+        _snapshot.ReplaceContainers([Container("alertmanager"), Container("alloy"), Container("grafana", health: "healthy"), Container("prometheus")]);
 
         var view = _snapshot.Current;
 
-        Assert.Equal(["grafana", "prometheus", "promtail", "alertmanager"], view.Services.Select(s => s.Name));
+        Assert.Equal(["grafana", "prometheus", "alloy", "alertmanager"], view.Services.Select(s => s.Name));
         Assert.Equal(["presentation", "data", "collection", "support"], view.Services.Select(s => s.Layer));
         Assert.Equal(4, view.HealthyCount);
     }
