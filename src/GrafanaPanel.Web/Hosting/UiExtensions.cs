@@ -20,6 +20,8 @@ public static class UiExtensions
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        app.UsePanelApiProblems();
+
         app.UseRouting();
         app.UseHttpMetricsForPanel();
         app.UseAuthentication();
