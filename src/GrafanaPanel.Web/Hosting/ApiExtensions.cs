@@ -26,6 +26,8 @@ public static class ApiExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<AccessTokens>();
         services.AddProblemDetails();
+        // Enums as their names in every JSON answer (a script compares "Ready", not 0).
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         services.AddOpenApi(OpenApiDocument, options =>
         {
             options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
@@ -68,5 +70,8 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status403Forbidden);
         v1.MapAccessTokenEndpoints();
         v1.MapStackApi();
+        v1.MapModulesApi();
+        v1.MapAuditApi();
+        v1.MapUsersApi();
     }
 }
