@@ -26,8 +26,8 @@ public static class ApiExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<AccessTokens>();
         services.AddProblemDetails();
-        // Enums as their names in every JSON answer (a script compares "Ready", not 0).
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        // Enums as their stored names in every JSON answer (a script compares "ready-with-warnings", not 1).
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower)));
         services.AddOpenApi(OpenApiDocument, options =>
         {
             options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
@@ -73,5 +73,8 @@ public static class ApiExtensions
         v1.MapModulesApi();
         v1.MapAuditApi();
         v1.MapUsersApi();
+        v1.MapBackupsApi();
+        v1.MapResetsApi();
+        v1.MapOperationEndpoints();
     }
 }

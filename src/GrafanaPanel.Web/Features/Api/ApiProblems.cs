@@ -27,7 +27,8 @@ public static class ApiProblems
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     /// <summary>The problem for a refusal a service raised, with what a script needs to act on it.</summary>
-    public static IResult From(PanelRefusalException refusal)
+    /// <param name="stackHolder">The job holding the stack lock now, named in a 409 that is not a <see cref="StackBusyException"/> itself.</param>
+    public static IResult From(PanelRefusalException refusal, string? stackHolder = null)
     {
         switch (refusal)
         {
@@ -39,6 +40,9 @@ public static class ApiProblems
             case StackBusyException busy:
                 return TypedResults.Problem(busy.Message, statusCode: StatusCodes.Status409Conflict, title: "The stack is busy",
                     extensions: new Dictionary<string, object?> { ["runningJob"] = busy.Running });
+            case { StatusCode: StatusCodes.Status409Conflict }:
+                return TypedResults.Problem(refusal.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+                    extensions: stackHolder is null ? null : new Dictionary<string, object?> { ["runningJob"] = stackHolder });
             default:
                 return TypedResults.Problem(refusal.Message, statusCode: refusal.StatusCode, title: TitleOf(refusal.StatusCode));
         }
@@ -78,7 +82,7 @@ public sealed class ApiRequestFilter : IEndpointFilter
         }
         catch (PanelRefusalException refusal)
         {
-            return ApiProblems.From(refusal);
+            return ApiProblems.From(refusal, http.RequestServices.GetService<StackLock>()?.Holder);
         }
     }
 }
