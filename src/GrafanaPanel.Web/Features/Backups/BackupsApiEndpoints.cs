@@ -74,20 +74,25 @@ public static class BackupsApiEndpoints
         backups.MapPost("/sets", async Task<Results<Accepted<BackupSet>, ValidationProblem>> (
                 BackupApiRequest? body, [FromServices] IBackupService service, CancellationToken ct) =>
             {
-                if (body?.Volumes is not { Count: > 0 } volumes)
-                {
-                    return ApiProblems.Field("volumes", $"Name at least one volume: {string.Join(", ", service.AvailableVolumes())}.");
-                }
-
-                if (volumes.FirstOrDefault(v => !service.AvailableVolumes().Contains(v)) is { } unknown)
-                {
-                    return ApiProblems.Field("volumes", $"\"{Stack.StackControl.Printable(unknown)}\" is not a lab volume; choose from {string.Join(", ", service.AvailableVolumes())}.");
-                }
-
+                // The role first (the service refuses and audits a Viewer), then the fields.
+                var volumes = body?.Volumes ?? [];
                 var mode = BackupMode.Pause;
-                if (body.Mode is not null && !TryParse(body.Mode, out mode))
+                if (await service.CanManageAsync())
                 {
-                    return Invalid<BackupMode>("mode", body.Mode);
+                    if (volumes.Count == 0)
+                    {
+                        return ApiProblems.Field("volumes", $"Name at least one volume: {string.Join(", ", service.AvailableVolumes())}.");
+                    }
+
+                    if (volumes.FirstOrDefault(v => !service.AvailableVolumes().Contains(v)) is { } unknown)
+                    {
+                        return ApiProblems.Field("volumes", $"\"{Stack.StackControl.Printable(unknown)}\" is not a lab volume; choose from {string.Join(", ", service.AvailableVolumes())}.");
+                    }
+
+                    if (body?.Mode is not null && !TryParse(body.Mode, out mode))
+                    {
+                        return Invalid<BackupMode>("mode", body.Mode);
+                    }
                 }
 
                 var id = await service.CreateBackupAsync(volumes, mode, ct);
@@ -98,7 +103,8 @@ public static class BackupsApiEndpoints
         backups.MapPost("/sets/{id:guid}/verify", async Task<Results<Accepted, ProblemHttpResult>> (
                 Guid id, [FromQuery] bool? testRestore, [FromServices] IBackupService service, [FromServices] TimeProvider time, CancellationToken ct) =>
             {
-                if (await FindAsync(service, id, ct) is null)
+                // The role first (the service refuses and audits a Viewer), then 404 for an unknown set.
+                if (await service.CanManageAsync() && await FindAsync(service, id, ct) is null)
                 {
                     return NoSuchSet();
                 }
@@ -109,8 +115,10 @@ public static class BackupsApiEndpoints
             })
             .WithSummary("Verify a set (hashes and every tar entry), or test-restore it into a scratch volume (Instructor)");
 
-        backups.MapPost("/verify-all", async ([FromServices] IBackupService service, CancellationToken ct) =>
+        backups.MapPost("/verify-all", async ([FromServices] IBackupService service, [FromServices] RoleGate gate, [FromServices] IAuditLog audit, CancellationToken ct) =>
             {
+                // Checked once for the whole batch (also when there is no set), then each set as the page verifies it.
+                await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, BackupAuditActions.Verify, "all sets", ct);
                 var sets = (await service.ListSetsAsync(ct)).Where(s => s.Status == BackupSetStatus.Completed).ToList();
                 foreach (var set in sets)
                 {
@@ -126,7 +134,8 @@ public static class BackupsApiEndpoints
         backups.MapPost("/sets/{id:guid}/restore", async Task<Results<Accepted, ProblemHttpResult>> (
                 Guid id, RestoreApiRequest? body, [FromServices] IBackupService service, [FromServices] TimeProvider time, CancellationToken ct) =>
             {
-                if (await FindAsync(service, id, ct) is null)
+                // The role first (the service refuses and audits a Viewer), then 404 for an unknown set.
+                if (await service.CanManageAsync() && await FindAsync(service, id, ct) is null)
                 {
                     return NoSuchSet();
                 }
