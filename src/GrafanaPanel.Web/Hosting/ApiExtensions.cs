@@ -37,10 +37,12 @@ public static class ApiExtensions
         var api = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new();
         services.Configure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(options =>
             // Per token (or per signed-in user, for a browser's session): measure-now and verify-all walk every volume.
+            // Each expensive call has its own budget per caller.
             options.AddPolicy(ApiOptions.ExpensivePolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.User.FindFirst(AccessTokenAuthenticationHandler.TokenIdClaim)?.Value
+                (http.GetEndpoint()?.DisplayName ?? http.Request.Path.Value) + "|" +
+                (http.User.FindFirst(AccessTokenAuthenticationHandler.TokenIdClaim)?.Value
                     ?? http.User.Identity?.Name
-                    ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = api.ExpensiveCallsPerWindow, Window = api.ExpensiveWindow, QueueLimit = 0 })));
     }
 

@@ -27,9 +27,10 @@ public static class UiExtensions
         app.UseAuthentication();
         app.UsePanelRequestLogging();
         app.UseAuthorization();
-        app.UseRateLimiter();
         app.UseAntiforgery();
         app.UsePanelCrossOriginGuard();
+        // After the guard: a refused cross-origin or unmarked write uses up no one's limit.
+        app.UseRateLimiter();
     }
 
     public static void MapPanelUi(this WebApplication app)
