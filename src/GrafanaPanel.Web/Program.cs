@@ -58,6 +58,9 @@ builder.AddPanelHealthHistory();
 // Health checks and Prometheus metrics.
 builder.AddPanelHealth();
 
+// The versioned HTTP API: access tokens, problem details, rate limits, OpenAPI document and reference page.
+builder.AddPanelApi();
+
 // Blazor Server UI with MudBlazor.
 builder.AddPanelUi();
 
@@ -71,6 +74,7 @@ app.MapPanelStack();
 app.MapPanelAudit();
 app.MapPanelBackupJobs();
 app.MapPanelResets();
+app.MapPanelApi();
 app.MapPanelUi();
 
 await app.RunAsync();

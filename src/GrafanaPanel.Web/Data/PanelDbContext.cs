@@ -17,6 +17,8 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
 
     public DbSet<SetupLinkToken> SetupLinkTokens => Set<SetupLinkToken>();
 
+    public DbSet<Features.Api.AccessToken> AccessTokens => Set<Features.Api.AccessToken>();
+
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();

@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Api;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
@@ -24,7 +26,14 @@ public static class AccountsExtensions
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityAuthenticationStateProvider>();
-        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        // The sign-in cookie everywhere; a personal access token (Bearer gp_…) only on /api/v1, never on pages or the hub.
+        services.AddAuthentication(ApiAuthentication.Scheme)
+            .AddPolicyScheme(ApiAuthentication.Scheme, "Cookie, or an access token on /api/v1", options =>
+                options.ForwardDefaultSelector = http => AccessTokenAuthenticationHandler.AppliesTo(http.Request)
+                    ? AccessTokenAuthenticationHandler.SchemeName
+                    : IdentityConstants.ApplicationScheme)
+            .AddScheme<AuthenticationSchemeOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, null)
+            .AddIdentityCookies();
 
         services.AddIdentityCore<PanelUser>(options =>
             {
@@ -61,7 +70,7 @@ public static class AccountsExtensions
             options.Events.OnRedirectToAccessDenied = context =>
             {
                 // The job dashboard and any non-page endpoint answer a plain 403; pages get a friendly page.
-                if (context.Request.Path.StartsWithSegments("/jobs") || !AcceptsHtml(context.Request))
+                if (context.Request.Path.StartsWithSegments("/jobs") || ApiRoutes.IsApi(context.Request) || !AcceptsHtml(context.Request))
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
                     return Task.CompletedTask;
@@ -72,7 +81,7 @@ public static class AccountsExtensions
             };
             options.Events.OnRedirectToLogin = context =>
             {
-                if (!AcceptsHtml(context.Request) && !context.Request.Path.StartsWithSegments("/jobs"))
+                if (ApiRoutes.IsApi(context.Request) || (!AcceptsHtml(context.Request) && !context.Request.Path.StartsWithSegments("/jobs")))
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     return Task.CompletedTask;
@@ -106,6 +115,12 @@ public static class AccountsExtensions
                 }));
             options.OnRejected = async (context, ct) =>
             {
+                if (ApiRoutes.IsApi(context.HttpContext.Request))
+                {
+                    await ApiRateLimit.RejectAsync(context, ct);
+                    return;
+                }
+
                 context.HttpContext.Response.ContentType = "text/plain";
                 await context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address. Wait a minute and try again.", ct);
             };

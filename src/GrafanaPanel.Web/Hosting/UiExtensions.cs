@@ -20,14 +20,17 @@ public static class UiExtensions
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        app.UsePanelApiProblems();
+
         app.UseRouting();
         app.UseHttpMetricsForPanel();
         app.UseAuthentication();
         app.UsePanelRequestLogging();
         app.UseAuthorization();
-        app.UseRateLimiter();
         app.UseAntiforgery();
         app.UsePanelCrossOriginGuard();
+        // After the guard: a refused cross-origin or unmarked write uses up no one's limit.
+        app.UseRateLimiter();
     }
 
     public static void MapPanelUi(this WebApplication app)

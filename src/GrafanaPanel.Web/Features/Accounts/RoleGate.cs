@@ -6,9 +6,12 @@ using Microsoft.AspNetCore.Identity;
 namespace GrafanaPanel.Web.Features.Accounts;
 
 /// <summary>Thrown when the acting user may not do what was asked; the message says why.</summary>
-public sealed class PanelAccessDeniedException(string message) : PanelRefusalException(message)
+public sealed class PanelAccessDeniedException(string message, string? requiredRole = null) : PanelRefusalException(message)
 {
     public override int StatusCode => StatusCodes.Status403Forbidden;
+
+    /// <summary>The role the action needs, when a missing role (not a missing or locked account) is the reason.</summary>
+    public string? RequiredRole { get; } = requiredRole;
 }
 
 /// <summary>
@@ -63,11 +66,29 @@ public sealed class RoleGate(UserManager<PanelUser> users, AuthenticationStatePr
         var rank = roles.Select(PanelRoles.Rank).DefaultIfEmpty(0).Max();
         if (rank < PanelRoles.Rank(minimumRole))
         {
-            throw new PanelAccessDeniedException($"This action needs the {minimumRole} role; your role is {HighestRole(roles)}.");
+            throw new PanelAccessDeniedException($"This action needs the {minimumRole} role; your role is {HighestRole(roles)}.", minimumRole);
+        }
+
+        // A personal access token acts with the lower of its scope and the owner's role as the database says now.
+        if (principal.FindFirstValue(TokenScopeClaim) is { } scope && PanelRoles.Rank(scope) < PanelRoles.Rank(minimumRole))
+        {
+            throw new PanelAccessDeniedException(
+                $"This action needs the {minimumRole} role; the access token's scope is {scope}" +
+                (scope == PanelRoles.Viewer ? " (read-only)." : "."), minimumRole);
         }
 
         return user;
     }
+
+    /// <summary>The claim a personal access token's principal carries with the token's scope (a role name).</summary>
+    public const string TokenScopeClaim = "gp:token-scope";
+
+    /// <summary>Whether the current user acts through a personal access token (not a signed-in session).</summary>
+    public async Task<bool> ActsThroughTokenAsync() =>
+        authState is not null && (await authState.GetAuthenticationStateAsync()).User.HasClaim(c => c.Type == TokenScopeClaim);
+
+    /// <summary>The user's highest role as the database says now.</summary>
+    public async Task<string> RoleOfAsync(PanelUser user) => HighestRole(await users.GetRolesAsync(user));
 
     /// <summary>
     /// The name the current user signed in with (their e-mail), from the session alone: for the audit log of

@@ -40,7 +40,10 @@ public sealed class BackupImport(
 
         if (request.ContentLength > limit + 64 * 1024)
         {
-            throw new BackupImportRefusedException($"The upload is {request.ContentLength} bytes; the limit (Backups:ImportMaxBytes) is {limit}.");
+            throw new BackupImportRefusedException($"The upload is {request.ContentLength} bytes; the limit (Backups:ImportMaxBytes) is {limit}.")
+            {
+                StatusCode = StatusCodes.Status413PayloadTooLarge,
+            };
         }
 
         Directory.CreateDirectory(folders.Root);
@@ -178,7 +181,10 @@ public sealed class BackupImport(
                         written += read;
                         if (total > limit)
                         {
-                            throw new BackupImportRefusedException($"The upload is larger than the limit (Backups:ImportMaxBytes) of {limit} bytes.");
+                            throw new BackupImportRefusedException($"The upload is larger than the limit (Backups:ImportMaxBytes) of {limit} bytes.")
+                            {
+                                StatusCode = StatusCodes.Status413PayloadTooLarge,
+                            };
                         }
 
                         await file.WriteAsync(buffer.AsMemory(0, read), ct);

@@ -4,7 +4,7 @@ using GrafanaPanel.Web.Features.Stack;
 
 namespace GrafanaPanel.Web.Features.Resets;
 
-/// <summary>The body of <c>POST /api/resets</c>.</summary>
+/// <summary>The body of <c>POST /api/resets</c> and <c>POST /api/v1/resets</c>.</summary>
 /// <param name="Baseline">A baseline's name, or "factory"; empty: the default baseline.</param>
 /// <param name="Services">Service names; empty: the whole stack, which needs <paramref name="Confirm"/>.</param>
 /// <param name="SafetyBackup">Take a safety backup first (default true).</param>
@@ -25,18 +25,7 @@ public static class ResetEndpoints
             var service = ServiceFor(http);
             try
             {
-                Guid? baselineId = null;
-                if (string.IsNullOrWhiteSpace(body.Baseline))
-                {
-                    baselineId = (await service.DefaultBaselineAsync(http.RequestAborted))?.Id;
-                }
-                else if (!string.Equals(body.Baseline.Trim(), ResetOptions.FactoryName, StringComparison.OrdinalIgnoreCase))
-                {
-                    var name = body.Baseline.Trim();
-                    baselineId = (await service.ListBaselinesAsync(http.RequestAborted)).FirstOrDefault(b => b.Name == name)?.Id
-                        ?? throw new ResetRefusedException($"There is no baseline named \"{StackControl.Printable(name)}\".");
-                }
-
+                var baselineId = await ResetsApiEndpoints.BaselineIdAsync(service, body.Baseline, http.RequestAborted);
                 var id = await service.RequestResetAsync(
                     new ResetRequest(baselineId, body.Services, body.SafetyBackup ?? true, body.Confirm), http.RequestAborted);
                 return Results.Accepted($"/api/resets/{id}", new { id, status = $"/api/resets/{id}" });

@@ -33,6 +33,12 @@ public sealed class CrossOriginWriteGuard(RequestDelegate next, IOptions<Antifor
         if (Refusal(http) is { } reason)
         {
             WebSecurityLog.CrossOriginRefused(logger, http.Request.Method, http.Request.Path, OriginForLog(http.Request));
+            if (Api.ApiRoutes.IsApi(http.Request))
+            {
+                await TypedResults.Problem(reason, statusCode: StatusCodes.Status403Forbidden, title: "Cross-origin write refused").ExecuteAsync(http);
+                return;
+            }
+
             http.Response.StatusCode = StatusCodes.Status403Forbidden;
             http.Response.ContentType = "text/plain; charset=utf-8";
             await http.Response.WriteAsync(reason, http.RequestAborted);
@@ -70,7 +76,9 @@ public sealed class CrossOriginWriteGuard(RequestDelegate next, IOptions<Antifor
             return $"Refused: the browser says this {request.Method} comes from a {Printable(site)} page, not from the portal ({own}).";
         }
 
-        if (handshake || http.User.Identity?.IsAuthenticated != true)
+        if (handshake || http.User.Identity?.IsAuthenticated != true
+            // A personal access token is sent by a script, never by a browser on its own: no session for a page to abuse.
+            || http.User.Identity.AuthenticationType == Api.AccessTokenAuthenticationHandler.SchemeName)
         {
             // Anonymous writes hold no session to abuse; the sign-in and setup forms check their antiforgery token themselves.
             return null;
