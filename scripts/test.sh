@@ -11,8 +11,8 @@ source "$root/scripts/lib/common.sh"
 command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet not found on PATH)"
 
 # What the tests use: Docker engine + Compose v2, PostgreSQL server binaries, Chromium for Playwright,
-# promtool/amtool for the stack's configuration, and debootstrap/busybox/zstd for the offline images.
-apt_install docker.io postgresql chromium prometheus prometheus-alertmanager busybox-static debootstrap zstd curl ca-certificates
+# promtool/amtool for the stack's configuration, debootstrap/busybox/zstd for the offline images, curl and jq for the API script test.
+apt_install docker.io postgresql chromium prometheus prometheus-alertmanager busybox-static debootstrap zstd curl jq ca-certificates
 ensure_dockerd
 ensure_compose_v2
 
