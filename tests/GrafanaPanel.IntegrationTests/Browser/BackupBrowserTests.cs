@@ -68,6 +68,9 @@ public sealed class BackupBrowserTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Restore" }).ClickAsync();
 
         await Eventually.ReturnsAsync(FingerprintAsync, now => now == before, TimeSpan.FromSeconds(90), "the volume to be back as it was");
+        // The restore's safety backup is listed as soon as the restore is done, without a rescan or a reload.
+        await Assertions.Expect(page.Locator("[data-test=set-row]").Filter(new() { Has = page.Locator("[data-test=set-trigger]", new() { HasTextString = "pre-restore" }) })
+            .Locator("[data-test=set-status]")).ToContainTextAsync("completed", new() { Timeout = 60_000 });
         // The service that uses the volume runs again after the restore.
         await TestProject.WaitForStatusAsync(await DockerCli.RunAsync("ps", "-aq", "--filter", $"name={_project.Name}-grafana-1"), "running");
     }
