@@ -8,13 +8,14 @@ namespace GrafanaPanel.Web.Telemetry;
 /// Carries the trace of whoever queued a Hangfire job into the job: on create, the current activity's W3C
 /// <c>traceparent</c> (and <c>tracestate</c>) are stored as job parameters; on perform, the job's span starts with that
 /// parent, so "click Restore → restore job → Docker calls" is one trace. A job queued outside any trace (a recurring
-/// schedule) starts a trace of its own, and the jobs it queues continue it.
+/// schedule) starts a trace of its own, and the jobs it queues continue it. Every job's duration and failure are
+/// measured here too (<see cref="PanelTelemetry.JobDuration"/>, <see cref="PanelTelemetry.JobFailures"/>).
 /// </summary>
 public sealed class JobTraceFilter : IClientFilter, IServerFilter
 {
     public const string TraceParentParameter = "traceparent";
     public const string TraceStateParameter = "tracestate";
-    private const string ActivityItem = "GrafanaPanel.Activity";
+    private const string RunItem = "GrafanaPanel.JobRun";
 
     public void OnCreating(CreatingContext context)
     {
@@ -35,37 +36,60 @@ public sealed class JobTraceFilter : IClientFilter, IServerFilter
     public void OnPerforming(PerformingContext context)
     {
         var job = context.BackgroundJob.Job;
+        var name = JobName(job.Type);
         var traceParent = context.GetJobParameter<string>(TraceParentParameter);
         var traceState = context.GetJobParameter<string>(TraceStateParameter);
         ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
-        // Hangfire calls the job on this thread right after the filters: the activity set here is Activity.Current there.
-        var activity = PanelTelemetry.Source.StartActivity($"job {job.Type.Name}", ActivityKind.Consumer, parent);
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("messaging.system", "hangfire");
-        activity.SetTag("job.id", context.BackgroundJob.Id);
-        activity.SetTag("job.type", job.Type.Name);
-        activity.SetTag("job.method", job.Method.Name);
-        context.Items[ActivityItem] = activity;
+        // Hangfire calls the job on this flow right after the filters: what is set here is current there.
+        var activity = PanelTelemetry.Source.StartActivity($"job {name}", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "hangfire");
+        activity?.SetTag("job.id", context.BackgroundJob.Id);
+        activity?.SetTag("job.name", name);
+        activity?.SetTag("job.type", job.Type.Name);
+        activity?.SetTag("job.method", job.Method.Name);
+        var run = new JobRun(name, activity);
+        JobRun.Current = run;
+        context.Items[RunItem] = run;
     }
 
     public void OnPerformed(PerformedContext context)
     {
-        if (context.Items.TryGetValue(ActivityItem, out var item) && item is Activity activity)
+        if (!context.Items.TryGetValue(RunItem, out var item) || item is not JobRun run)
         {
-            if (context.Exception is { } ex && !context.ExceptionHandled)
+            return;
+        }
+
+        var exception = context.Exception is not null && !context.ExceptionHandled ? context.Exception.InnerException ?? context.Exception : null;
+        var failed = exception is not null || run.Failure is not null;
+        PanelTelemetry.JobEnded(run.Name, Stopwatch.GetElapsedTime(run.Started), !failed);
+        if (exception is not null)
+        {
+            run.Activity.Fail(exception);
+        }
+        else if (!failed)
+        {
+            run.Activity.Succeed();
+        }
+
+        run.Activity?.Dispose();
+        JobRun.Current = null;
+    }
+
+    /// <summary>The job's name on spans and metrics: its class without "Job", in kebab case (ScheduledBackupJob: scheduled-backup).</summary>
+    public static string JobName(Type jobType)
+    {
+        var name = jobType.Name.EndsWith("Job", StringComparison.Ordinal) ? jobType.Name[..^3] : jobType.Name;
+        var kebab = new System.Text.StringBuilder(name.Length + 4);
+        foreach (var c in name)
+        {
+            if (char.IsUpper(c) && kebab.Length > 0)
             {
-                activity.Fail(ex.InnerException ?? ex);
-            }
-            else
-            {
-                activity.Succeed();
+                kebab.Append('-');
             }
 
-            activity.Dispose();
+            kebab.Append(char.ToLowerInvariant(c));
         }
+
+        return kebab.ToString();
     }
 }
