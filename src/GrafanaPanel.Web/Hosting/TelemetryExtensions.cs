@@ -22,12 +22,12 @@ public static class TelemetryExtensions
     /// </summary>
     public static void AddPanelTelemetry(this WebApplicationBuilder builder)
     {
-        // The meter adapter is on by default in prometheus-net 8; these options keep a nightly job's series on /metrics
-        // between two runs (the default drops a series after five minutes without a measurement) and give the
-        // histograms buckets that fit seconds and bytes.
+        // The meter adapter is on by default in prometheus-net 8. It drops a series that had no measurement for a while:
+        // five minutes by default, one day at most (its limit), so a nightly job's series stays until the next night.
+        // The histograms get buckets that fit seconds and bytes.
         Prometheus.Metrics.ConfigureMeterAdapter(options =>
         {
-            options.MetricsExpireAfter = TimeSpan.FromDays(30);
+            options.MetricsExpireAfter = TimeSpan.FromDays(1);
             var fallback = options.ResolveHistogramBuckets;
             options.ResolveHistogramBuckets = instrument => PanelTelemetry.BucketsFor(instrument) ?? fallback(instrument);
         });
@@ -48,6 +48,13 @@ public static class TelemetryExtensions
         }
     }
 
+    /// <summary>
+    /// prometheus-net starts its meter adapter at the registry's first collection, and a meter's measurements taken
+    /// before that are lost: one collection now makes the portal's meter count from the start, not from the first scrape.
+    /// </summary>
+    public static void StartMeterAdapter() =>
+        Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null).GetAwaiter().GetResult();
+
     /// <summary>Tracing of the portal with the given exporter (OTLP in the stack; tests add an in-memory one).</summary>
     public static IServiceCollection AddPanelTracing(this IServiceCollection services, Action<TracerProviderBuilder> export, string? serviceName = null)
     {
@@ -57,6 +64,8 @@ public static class TelemetryExtensions
             {
                 tracing
                     .AddSource(PanelTelemetry.Name)
+                    // Blazor Server's own spans (.NET 10): a click in a circuit is the root of what it queues.
+                    .AddSource("Microsoft.AspNetCore.Components")
                     .AddAspNetCoreInstrumentation(options =>
                     {
                         // Probes and scrapes every few seconds would bury the spans that matter.

@@ -16,9 +16,21 @@ public sealed class JobTraceFilter : IClientFilter, IServerFilter
     public const string TraceParentParameter = "traceparent";
     public const string TraceStateParameter = "tracestate";
     private const string RunItem = "GrafanaPanel.JobRun";
+    private const string QueueingItem = "GrafanaPanel.Queueing";
 
     public void OnCreating(CreatingContext context)
     {
+        // A short producer span: the job's parent, under the request's span when there is one, else a trace's root
+        // (a click in a Blazor circuit, a schedule).
+        var name = JobName(context.Job.Type);
+        var queueing = PanelTelemetry.Source.StartActivity($"queue {name}", ActivityKind.Producer);
+        queueing?.SetTag("messaging.system", "hangfire");
+        queueing?.SetTag("job.name", name);
+        if (queueing is not null)
+        {
+            context.Items[QueueingItem] = queueing;
+        }
+
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } current)
         {
             context.SetJobParameter(TraceParentParameter, current.Id);
@@ -31,6 +43,20 @@ public sealed class JobTraceFilter : IClientFilter, IServerFilter
 
     public void OnCreated(CreatedContext context)
     {
+        if (context.Items.TryGetValue(QueueingItem, out var item) && item is Activity queueing)
+        {
+            queueing.SetTag("job.id", context.BackgroundJob?.Id);
+            if (context.Exception is { } ex && !context.ExceptionHandled)
+            {
+                queueing.Fail(ex);
+            }
+            else
+            {
+                queueing.Succeed();
+            }
+
+            queueing.Dispose();
+        }
     }
 
     public void OnPerforming(PerformingContext context)
@@ -47,6 +73,8 @@ public sealed class JobTraceFilter : IClientFilter, IServerFilter
         activity?.SetTag("job.name", name);
         activity?.SetTag("job.type", job.Type.Name);
         activity?.SetTag("job.method", job.Method.Name);
+        // The failure series exists (at 0) once a job has run, so the first failure shows as an increase.
+        PanelTelemetry.JobFailures.Add(0, new KeyValuePair<string, object?>("job", name));
         var run = new JobRun(name, activity);
         JobRun.Current = run;
         context.Items[RunItem] = run;
