@@ -16,6 +16,9 @@ var builder = WebApplication.CreateBuilder(args);
 // Logging: Serilog from configuration only.
 builder.AddPanelLogging();
 
+// Traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, the portal's meter on /metrics, jobs in their request's trace.
+builder.AddPanelTelemetry();
+
 // Data: EF Core on PostgreSQL, migrated at start-up with retries.
 builder.AddPanelDatabase();
 

@@ -566,25 +566,42 @@ public sealed partial class DockerEngine : IDockerEngine, IDisposable
         }
     }
 
-    private Task<T> CallAsync<T>(string what, string subject, Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
-        CallAsync(what, subject, _options.RequestTimeout, call, ct);
+    private Task<T> CallAsync<T>(
+        string what, string subject, Func<CancellationToken, Task<T>> call, CancellationToken ct, [CallerMemberName] string operation = "") =>
+        CallAsync(what, subject, _options.RequestTimeout, call, ct, operation);
 
-    /// <summary>Runs one daemon call within <paramref name="limit"/> and maps failures to the project's errors.</summary>
-    private async Task<T> CallAsync<T>(string what, string subject, TimeSpan limit, Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    /// <summary>
+    /// Runs one daemon call within <paramref name="limit"/> and maps failures to the project's errors; each call is a
+    /// span and a measurement named for the engine method that made it (<paramref name="operation"/>).
+    /// </summary>
+    private async Task<T> CallAsync<T>(
+        string what, string subject, TimeSpan limit, Func<CancellationToken, Task<T>> call, CancellationToken ct,
+        [CallerMemberName] string operation = "")
     {
+        using var telemetry = DockerCallTelemetry.Start(operation, subject);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(limit);
         try
         {
-            return await call(timeout.Token);
+            var result = await call(timeout.Token);
+            telemetry.Succeeded();
+            return result;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new DockerUnavailableException(Endpoint, $"no answer within {limit.TotalSeconds:0} s while {what}");
+            var unavailable = new DockerUnavailableException(Endpoint, $"no answer within {limit.TotalSeconds:0} s while {what}");
+            telemetry.Failed(unavailable);
+            throw unavailable;
         }
         catch (Exception ex) when (Translate(ex, subject) is { } mapped)
         {
+            telemetry.Failed(mapped);
             throw mapped;
+        }
+        catch (Exception ex)
+        {
+            telemetry.Failed(ex);
+            throw;
         }
     }
 

@@ -33,6 +33,7 @@ public static class HealthExtensions
 
         // Created now so the stack gauges are on /metrics from the first scrape.
         app.Services.GetRequiredService<GrafanaPanel.Web.Features.Stack.StackMetrics>();
+        TelemetryExtensions.StartMeterAdapter();
         var token = app.Configuration["Metrics:BearerToken"];
         var metrics = app.MapMetrics("/metrics").AllowAnonymous();
         if (!string.IsNullOrEmpty(token))

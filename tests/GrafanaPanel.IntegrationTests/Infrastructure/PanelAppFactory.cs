@@ -48,6 +48,9 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return this;
     }
 
+    /// <summary>Services the test adds to the portal's (an in-memory trace exporter, say); production code is unchanged.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     /// <summary>Serve on a real loopback port (for the browser) instead of the in-memory test server.</summary>
     public bool RealPort { get; init; }
 
@@ -71,6 +74,11 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Panel", ConnectionString);
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Log));
+        if (TestServices is { } testServices)
+        {
+            builder.ConfigureServices(testServices);
+        }
+
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

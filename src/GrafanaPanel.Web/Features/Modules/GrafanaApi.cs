@@ -230,9 +230,18 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "failure";
         try
         {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            outcome = response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound ? "success" : "failure";
+            return response;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+            throw;
         }
         catch (HttpRequestException ex)
         {
@@ -243,6 +252,19 @@ public sealed class GrafanaApi(HttpClient http, IOptions<GrafanaOptions> options
             throw new GrafanaApiException(GrafanaFailure.Unreachable,
                 $"Grafana at {Endpoint} did not answer {what} within {http.Timeout.TotalSeconds:0.#} s (Grafana__RequestTimeout).", null, ex);
         }
+        finally
+        {
+            GrafanaPanel.Web.Telemetry.PanelTelemetry.GrafanaCallDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("operation", OperationOf(request)), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    /// <summary>"GET /api/users": the method and the API's first two path segments, never an id or a query.</summary>
+    public static string OperationOf(HttpRequestMessage request)
+    {
+        var path = request.RequestUri is { IsAbsoluteUri: true } uri ? uri.AbsolutePath : request.RequestUri?.OriginalString.Split('?')[0] ?? "";
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Take(2);
+        return $"{request.Method.Method} /{string.Join('/', segments)}";
     }
 
     private async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)

@@ -6,6 +6,7 @@ using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Backups.Volumes;
 using GrafanaPanel.Web.Features.Stack;
+using GrafanaPanel.Web.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -52,6 +53,8 @@ public sealed class ResetRunner(
         var run = await db.ResetRuns.FirstAsync(r => r.Id == runId, ct);
         var stopwatch = Stopwatch.StartNew();
         var log = new StepLog(this, run);
+        using var span = PanelStep.Start("reset run").Tag("reset.run_id", run.Id.ToString()).Tag("reset.baseline", run.BaselineName)
+            .Tag("reset.services", run.WholeStack ? "whole stack" : string.Join(",", run.Services));
         try
         {
             using (stackLock.Acquire($"the reset to baseline \"{run.BaselineName}\" asked for by {run.RequestedBy}"))
@@ -61,6 +64,7 @@ public sealed class ResetRunner(
 
             run.Status = ResetStatus.Succeeded;
             run.Error = null;
+            span.Done();
         }
         catch (Exception e)
         {
@@ -80,6 +84,9 @@ public sealed class ResetRunner(
             }
 
             logger.LogWarning(e, "Reset {RunId} failed: {Error}", runId, run.Error);
+            span.Failed(e);
+            // The run is marked Failed rather than thrown: the job's span and metrics learn it here.
+            JobRun.Failed(e);
         }
         finally
         {
@@ -108,6 +115,7 @@ public sealed class ResetRunner(
 
         // 1. Check: the plan, and every archive the reset will restore, before anything is stopped.
         var check = await log.BeginAsync(ResetStepKind.Check, null, "Checking the baseline and the services in scope");
+        using var checking = PanelStep.Start("reset check");
         Baseline? baseline = null;
         if (run.BaselineId is { } baselineId)
         {
@@ -126,6 +134,7 @@ public sealed class ResetRunner(
         // The archives, the volumes' labels as the engine holds them now (never the portal's own), and room to fill each one.
         var source = await replacer.CheckAsync(toRestore.Count > 0 ? baseline?.Set?.Folder : null, toRestore, toEmpty, null, ct);
 
+        checking.Tag("volumes.restore", toRestore.Count).Tag("volumes.empty", toEmpty.Count).Done();
         await log.DoneAsync(check, $"Baseline \"{plan.BaselineName}\"" + (plan.BaselineTakenAt is { } at ? $" taken {at:yyyy-MM-dd HH:mm} UTC" : " (empty volumes)") +
             $": {toRestore.Count} volume(s) to restore, {toEmpty.Count} to empty, {plan.VolumesTo(VolumeResetAction.Keep).Count} kept; " +
             $"{plan.Services.Count} service(s).");
@@ -153,7 +162,9 @@ public sealed class ResetRunner(
         }
 
         // 6. Wait until every service is healthy.
+        using var waiting = PanelStep.Start("reset wait healthy").Tag("services", plan.Services.Count);
         await WaitHealthyAsync(plan, log, ct);
+        waiting.Done();
     }
 
     private async Task WaitHealthyAsync(ResetPlan plan, StepLog log, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Telemetry;
 
 namespace GrafanaPanel.Web.Features.Stack;
 
@@ -21,6 +22,15 @@ public sealed class ServiceProber(IHttpClientFactory httpFactory, TimeProvider t
             return new ProbeResult(false, 0, "The container has no network address.", time.GetUtcNow());
         }
 
+        var result = await ProbeOnceAsync(address, probe, timeout, ct);
+        PanelTelemetry.ProbeDuration.Record(result.LatencyMs / 1000.0,
+            new KeyValuePair<string, object?>("service", container.Service ?? container.Name),
+            new KeyValuePair<string, object?>("outcome", result.Healthy ? PanelTelemetry.Succeeded : PanelTelemetry.Failed));
+        return result;
+    }
+
+    private async Task<ProbeResult> ProbeOnceAsync(string address, ProbeDefinition probe, TimeSpan timeout, CancellationToken ct)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         var watch = Stopwatch.StartNew();

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
+using GrafanaPanel.Web.Telemetry;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -60,6 +62,9 @@ public sealed class BackupJob(
             await recorder.CompletedAsync(outcome, CancellationToken.None);
             var bytes = outcome.Manifest.Volumes.Sum(v => v.CompressedBytes);
             metrics.BackupCompleted(outcome.Duration, bytes);
+            JobRun.MovedBytes(bytes);
+            Activity.Current?.SetTag("backup.set_id", setId.ToString());
+            Activity.Current?.SetTag("bytes", bytes);
             await audit.RecordAsync(new AuditRecord(set.CreatedBy, BackupAuditActions.BackupJob, target, true), CancellationToken.None);
             logger.LogInformation("Backup set {SetId} completed: {Bytes} bytes in {Duration}", setId, bytes, outcome.Duration);
         }

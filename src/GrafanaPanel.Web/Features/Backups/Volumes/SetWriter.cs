@@ -3,6 +3,7 @@ using System.Globalization;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Stack;
+using GrafanaPanel.Web.Telemetry;
 
 namespace GrafanaPanel.Web.Features.Backups.Volumes;
 
@@ -18,6 +19,7 @@ public sealed class SetWriter(
 
     public async Task<BackupOutcome> WriteAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
+        using var step = PanelStep.Start("backup write set").Tag("backup.set_id", request.SetId.ToString()).Tag("backup.mode", request.Mode.ToString());
         var stopwatch = Stopwatch.StartNew();
         if (request.SetId == Guid.Empty || request.Volumes.Count == 0)
         {
@@ -51,6 +53,7 @@ public sealed class SetWriter(
             var written = new List<ManifestVolume>();
             foreach (var volume in volumes)
             {
+                using var volumeStep = PanelStep.Start("backup read volume", volume);
                 var sizeHint = stack.Current.Volumes.FirstOrDefault(v => v.Name == volume)?.SizeBytes;
                 progress?.Report(new BackupProgress("Reading", volume, 0, sizeHint));
                 var archive = await ReadVolumeAsync(helper, volume, Path.Combine(folder, ArchiveCompressionStreams.ArchiveFileName(volume, request.Compression)),
@@ -69,6 +72,7 @@ public sealed class SetWriter(
                 }
 
                 BackupLog.VolumeWritten(logger, request.SetId, volume, archive.TarBytes, archive.CompressedBytes);
+                volumeStep.Tag("tar_bytes", archive.TarBytes).Done(archive.CompressedBytes);
                 var containers = users[volume];
                 written.Add(ManifestVolume.FromArchive(volume, archive,
                     [.. containers.Select(c => c.Image).Distinct().Order(StringComparer.Ordinal)],
@@ -82,12 +86,14 @@ public sealed class SetWriter(
             var manifest = new BackupManifest(request.SetId, startedAt, request.Trigger, request.Mode, request.Compression, written);
             await manifest.WriteAsync(folder, ct);
             progress?.Report(new BackupProgress("Done", null, written.Sum(v => v.TarBytes), written.Sum(v => v.TarBytes)));
+            step.Done(written.Sum(v => v.CompressedBytes));
             return new BackupOutcome(request.SetId, folder, manifest, stopwatch.Elapsed);
         }
         catch (Exception e)
         {
             // Nothing that looks complete may stay behind: the folder has no manifest yet, and its archives go too.
             TryDeleteFolder(folder);
+            step.Failed(e);
             BackupLog.BackupFailed(logger, e, request.SetId, folder);
             if (IsDiskFull(e))
             {

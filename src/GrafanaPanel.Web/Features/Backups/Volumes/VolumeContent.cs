@@ -1,6 +1,7 @@
 using System.Globalization;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Telemetry;
 
 namespace GrafanaPanel.Web.Features.Backups.Volumes;
 
@@ -25,6 +26,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
     public async Task ReplaceAsync(ValidatedArchive archive, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var volume = archive.Volume.Name;
+        using var step = PanelStep.Start("volume replace content", volume);
         var image = stack.HelperImage;
         var trash = $"{TrashPrefix}{Guid.NewGuid():N}";
         progress?.Report(new BackupProgress("Moving old content aside", volume, 0, archive.Volume.TarBytes));
@@ -46,6 +48,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
             BackupLog.EmptiedForLackOfRoom(logger, volume, room);
             await UploadAsync(archive, volume, image, progress, ct);
             await ListAndCheckAsync(archive, volume, image, progress, ct);
+            step.Tag("volume.emptied_for_room", true).Done(archive.Volume.TarBytes);
             return;
         }
 
@@ -60,6 +63,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
             var listing = ListAsync(volume, image, trash, ct);
             await Task.WhenAll(delete, listing);
             Check(archive, await listing);
+            step.Done(archive.Volume.TarBytes);
         }
         catch (Exception e) when (!deleting && e is not (OperationCanceledException or DockerUnavailableException))
         {
@@ -68,10 +72,14 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
     }
 
     /// <summary>Deletes everything inside the volume (not the volume itself, which stopped containers still reference).</summary>
-    public Task EmptyAsync(string volume, CancellationToken ct) =>
+    public async Task EmptyAsync(string volume, CancellationToken ct)
+    {
+        using var step = PanelStep.Start("volume empty", volume);
         // Not -delete: Debian's busybox find lacks it; -exec rm -rf {} + works with GNU and busybox alike.
-        RunInVolumeAsync(volume, stack.HelperImage, "emptying the volume",
+        await RunInVolumeAsync(volume, stack.HelperImage, "emptying the volume",
             root => ["find", root, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"], ct);
+        step.Done();
+    }
 
     /// <summary>Refuses a name that is not a Docker volume name or a volume that exists already, before anything is read.</summary>
     public async Task CheckNewVolumeNameAsync(string newVolume, CancellationToken ct)
@@ -91,6 +99,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
     public async Task RestoreIntoNewVolumeAsync(
         ValidatedArchive archive, string newVolume, IReadOnlyDictionary<string, string> labels, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
+        using var step = PanelStep.Start("volume restore into new", newVolume).Tag("volume.source", archive.Volume.Name);
         await CheckNewVolumeNameAsync(newVolume, ct);
         var image = stack.HelperImage;
         await docker.CreateVolumeAsync(newVolume, labels, ct);
@@ -98,6 +107,8 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         {
             await UploadAsync(archive, newVolume, image, progress, ct);
             await ListAndCheckAsync(archive, newVolume, image, progress, ct);
+            step.Done(archive.Volume.TarBytes);
+            JobRun.MovedBytes(archive.Volume.TarBytes);
         }
         catch
         {

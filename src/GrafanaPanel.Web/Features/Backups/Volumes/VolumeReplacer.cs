@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Telemetry;
 using GrafanaPanel.Web.Features.Stack;
 
 namespace GrafanaPanel.Web.Features.Backups.Volumes;
@@ -33,6 +34,8 @@ public sealed class VolumeReplacer(
         VolumeReplacement replacement, IReplacementSteps? steps, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         steps ??= new ProgressSteps(progress);
+        using var step = PanelStep.Start("volumes replace").Tag("replacement.operation", replacement.Operation.ToString())
+            .Tag("replacement.volumes", string.Join(",", replacement.Replaced));
         var replaced = await stack.ResolveAsync(replacement.Replaced, ct);
         var stopped = await ContainersToStopAsync(replacement, ct);
         var journal = new InflightJournal(replacement.OperationId, replacement.Operation, replacement.Source?.Folder ?? "", [], stopped, time.GetUtcNow());
@@ -40,7 +43,12 @@ public sealed class VolumeReplacer(
         var started = false;
         try
         {
-            await StopAsync(replacement, stopped, steps, ct);
+            using (var stopping = PanelStep.Start("volumes stop services").Tag("containers", stopped.Count))
+            {
+                await StopAsync(replacement, stopped, steps, ct);
+                stopping.Done();
+            }
+
             var safety = replacement.SafetyCopy is { } copy && replaced.Count > 0 ? await SafetyCopyAsync(replacement, replaced, copy, steps, progress, ct) : null;
             await ReplaceAllAsync(replacement, safety, steps, progress, ct);
             if (safety is not null)
@@ -48,9 +56,17 @@ public sealed class VolumeReplacer(
                 await InflightJournal.SetSafetyFolderAsync(sets.BackupDirectory, replacement.OperationId, null, CancellationToken.None);
             }
 
-            await StartAsync(replacement, stopped, steps, ct);
+            using (var starting = PanelStep.Start("volumes start services").Tag("containers", stopped.Count))
+            {
+                await StartAsync(replacement, stopped, steps, ct);
+                starting.Done();
+            }
+
             started = true;
             InflightJournal.Release(sets.BackupDirectory, replacement.OperationId, delete: true);
+            var bytes = replacement.Source is { } source ? replacement.Restore.Sum(v => source.ArchiveOf(v)?.Volume.TarBytes ?? 0) : 0;
+            step.Tag("replacement.safety_set_id", safety?.SetId.ToString()).Done(bytes);
+            JobRun.MovedBytes(bytes);
             return new ReplacementOutcome(safety?.SetId, safety?.Folder);
         }
         finally
