@@ -33,6 +33,14 @@ public abstract class PanelTestContext : BunitContext, IAsyncLifetime
     protected void UseInteractiveServerRenderer() =>
         Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
 
+    /// <summary>
+    /// MudBlazor's axis charts draw their lines once the browser has measured the axis labels (mudGetSvgBBox);
+    /// answer that measurement as a browser would.
+    /// </summary>
+    protected void MeasureChartLabels() =>
+        JSInterop.Setup<MudBlazor.Interop.ElementSize>("mudGetSvgBBox", _ => true)
+            .SetResult(new MudBlazor.Interop.ElementSize { Width = 48, Height = 14 });
+
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();

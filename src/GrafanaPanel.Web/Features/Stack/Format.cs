@@ -48,13 +48,5 @@ public static class Format
         _ => MudBlazor.Color.Error,
     };
 
-    /// <summary>A value axis in seconds written as durations (12 s, 3 min, 1 h 5 min).</summary>
-    public static string AxisSeconds(double seconds) => Duration(TimeSpan.FromSeconds(seconds));
-
-    /// <summary>A value axis in bytes written with binary units.</summary>
-    public static string AxisBytes(double bytes) => Bytes((long)Math.Round(bytes));
-
-    public static string AxisMilliseconds(double ms) => $"{ms:0.#} ms";
-
     public static string Ago(DateTimeOffset? at, DateTimeOffset now) => at is null ? "never" : $"{Duration(now - at.Value)} ago";
 }
