@@ -41,8 +41,8 @@ public sealed class VolumeSizeHistory(IDbContextFactory<PanelDbContext> dbFactor
         var totals = await db.VolumeSizeSamples.AsNoTracking()
             .Where(s => s.At >= sinceUtc)
             .GroupBy(s => s.At)
+            .OrderBy(g => g.Key)
             .Select(g => new VolumeSizeTotal(g.Key, g.Sum(s => s.SizeBytes), g.Count()))
-            .OrderBy(t => t.At)
             .ToListAsync(ct);
         if (totals.Count <= maxPoints)
         {
