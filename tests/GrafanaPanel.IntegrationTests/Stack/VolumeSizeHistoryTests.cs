@@ -75,13 +75,15 @@ public sealed class VolumeSizeRecordingTests
     {
         await using var project = new TestProject();
         var volume = await project.CreateVolumeAsync("data");
-        var id = await project.RunAsync("writer", ["-v", $"{volume}:/data"], "sh", "-c", "dd if=/dev/zero of=/data/blob bs=1024 count=2048 && sleep 3600");
+        await project.RunToEndAsync("seed", ["-v", $"{volume}:/data"], "dd", "if=/dev/zero", "of=/data/blob", "bs=1024", "count=2048");
+        var id = await project.RunAsync("writer", ["-v", $"{volume}:/data"], "sleep", "3600");
         await TestProject.WaitForStatusAsync(id, "running");
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
 
         await using var app = new PanelAppFactory()
             .With("Stack:ProjectName", project.Name)
-            .With("Stack:VolumeSizeInterval", "00:00:02");
+            // The next measurement is an hour away: what is kept is the first one, made as the portal starts.
+            .With("Stack:VolumeSizeInterval", "01:00:00");
         await app.InitializeAsync();
         try
         {
@@ -94,7 +96,7 @@ public sealed class VolumeSizeRecordingTests
             }
 
             // dd wrote 2 MiB; the daemon's disk usage counts the blocks the file takes.
-            var kept = await Eventually.ReturnsAsync(SamplesAsync, s => s.Any(x => x.SizeBytes >= 2 * 1024 * 1024), TimeSpan.FromSeconds(60),
+            var kept = await Eventually.ReturnsAsync(SamplesAsync, s => s.Any(x => x.SizeBytes >= 2 * 1024 * 1024), TimeSpan.FromSeconds(30),
                 $"a kept size of {volume} of at least 2 MiB");
             Assert.All(kept, s => Assert.Equal(volume, s.VolumeName));
             Assert.All(kept, s => Assert.True(s.At >= before, $"{s.At:o} is before the portal started"));

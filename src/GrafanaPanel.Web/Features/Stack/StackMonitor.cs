@@ -188,26 +188,31 @@ public sealed partial class StackMonitor(
     {
         while (!ct.IsCancellationRequested)
         {
-            try
+            // Until the stack was read once no volume is known to be the lab's, so a measurement could not be kept.
+            var stackRead = snapshot.Current.UpdatedAt is not null;
+            if (stackRead)
             {
-                var usage = await engine.GetVolumeUsageAsync(ct);
-                var measuredAt = time.GetUtcNow();
-                snapshot.SetVolumeUsage(usage, measuredAt);
-                await KeepVolumeSizesAsync(measuredAt, ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException)
-            {
-                LogVolumeSizesFailed(ex.Message);
+                try
+                {
+                    var usage = await engine.GetVolumeUsageAsync(ct);
+                    var measuredAt = time.GetUtcNow();
+                    snapshot.SetVolumeUsage(usage, measuredAt);
+                    await KeepVolumeSizesAsync(measuredAt, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException)
+                {
+                    LogVolumeSizesFailed(ex.Message);
+                }
             }
 
             // Wait for the interval or a manual refresh, whichever comes first.
             try
             {
-                await _volumeRefresh.WaitAsync(_options.VolumeSizeInterval, ct);
+                await _volumeRefresh.WaitAsync(stackRead ? _options.VolumeSizeInterval : TimeSpan.FromSeconds(1), ct);
             }
             catch (OperationCanceledException)
             {
