@@ -82,6 +82,11 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
         await Infrastructure.Browser.GotoInteractiveAsync(page, baseUrl);
         await AssertChartAsync(page.Locator("[data-test=volume-sizes-chart]"), "KiB", "MiB");
         await Assertions.Expect(page.Locator("[data-test=volume-sizes-chart] path.mud-chart-line").First).ToBeVisibleAsync();
+        // A measurement asked for now is kept and joins the open chart.
+        var markers = page.Locator("[data-test=volume-sizes-chart] circle.mud-chart-point:not(.mud-chart-hover-point)");
+        var before = await markers.CountAsync();
+        await page.ClickAsync("[data-test=refresh-sizes]");
+        await Assertions.Expect(markers).ToHaveCountAsync(before + 1, new() { Timeout = 30_000 });
         await Infrastructure.Browser.SaveScreenshotAsync(page, "overview-charts.png");
 
         await Infrastructure.Browser.GotoInteractiveAsync(page, $"{baseUrl}/services/grafana");

@@ -170,6 +170,7 @@ public sealed class OverviewPageTests : PanelTestContext
         var page = Render<OverviewPage>();
         Assert.Equal(2, Points(page));
         Assert.All(page.FindAll("[data-test=volume-sizes] g.mud-charts-yaxis text").Select(t => t.TextContent), t => Assert.EndsWith(" MiB", t));
+        ReportChartSizes(page);
 
         _snapshot.SetVolumeUsage([new VolumeUsage("grafana_data", 3_000_000, 1, new Dictionary<string, string>())], DateTimeOffset.UtcNow);
 
