@@ -33,6 +33,23 @@ public abstract class PanelTestContext : BunitContext, IAsyncLifetime
     protected void UseInteractiveServerRenderer() =>
         Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
 
+    /// <summary>
+    /// MudBlazor's axis charts draw their lines once the browser has measured the axis labels (mudGetSvgBBox);
+    /// answer that measurement as a browser would.
+    /// </summary>
+    protected void MeasureChartLabels() =>
+        JSInterop.Setup<MudBlazor.Interop.ElementSize>("mudGetSvgBBox", _ => true)
+            .SetResult(new MudBlazor.Interop.ElementSize { Width = 48, Height = 14 });
+
+    /// <summary>A chart that fills its width redraws for new data once the browser has reported its size; report it.</summary>
+    protected static void ReportChartSizes(IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> page)
+    {
+        foreach (var chart in page.FindComponents<MudBlazor.Charts.TimeSeries<double>>())
+        {
+            chart.InvokeAsync(() => chart.Instance.OnElementSizeChanged(new MudBlazor.Interop.ElementSize { Width = 900, Height = 240, Timestamp = 1 }));
+        }
+    }
+
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();

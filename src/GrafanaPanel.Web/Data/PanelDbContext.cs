@@ -23,6 +23,8 @@ public class PanelDbContext(DbContextOptions<PanelDbContext> options)
 
     public DbSet<ProbeSampleEntity> ProbeSamples => Set<ProbeSampleEntity>();
 
+    public DbSet<VolumeSizeSampleEntity> VolumeSizeSamples => Set<VolumeSizeSampleEntity>();
+
     public DbSet<ModuleNote> ModuleNotes => Set<ModuleNote>();
 
     public DbSet<LearnerAccount> LearnerAccounts => Set<LearnerAccount>();

@@ -42,6 +42,25 @@ public sealed class HealthHistoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LatencyAsync_charts_only_successful_probes_averaging_runs_of_them_down_to_the_points_asked_for()
+    {
+        // Latencies 0..11, probe 5 failed (its 5 ms is a timeout's stand-in and must not count).
+        await History.AppendAsync(
+            [.. Enumerable.Range(0, 12).Select(i => Sample("alloy", Start.AddSeconds(15 * i), healthy: i != 5, latency: i)), Sample("tempo", Start, healthy: true, latency: 500)],
+            CancellationToken.None);
+
+        var every = await History.LatencyAsync(Service("alloy"), Start.AddSeconds(15), maxPoints: 100, CancellationToken.None);
+        var four = await History.LatencyAsync(Service("alloy"), Start, maxPoints: 4, CancellationToken.None);
+
+        Assert.Equal([1.0, 2, 3, 4, 6, 7, 8, 9, 10, 11], every.Select(p => p.LatencyMs));
+        Assert.Equal(Start.AddSeconds(15 * 11), every[^1].At);
+        // Eleven successful probes in runs of three: 0-2, 3-6 (without 5), 7-9, 10-11.
+        Assert.Equal([1.0, 13 / 3.0, 8, 10.5], four.Select(p => p.LatencyMs));
+        Assert.Equal([Start.AddSeconds(30), Start.AddSeconds(90), Start.AddSeconds(135), Start.AddSeconds(165)], four.Select(p => p.At));
+        Assert.Empty(await History.LatencyAsync(Service("alloy"), Start, maxPoints: 0, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task AppendAsync_keeps_the_instant_whatever_the_offset_and_takes_an_empty_batch()
     {
         var plusTwo = Start.AddMinutes(1).ToOffset(TimeSpan.FromHours(2));

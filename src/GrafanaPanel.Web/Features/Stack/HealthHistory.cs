@@ -41,6 +41,26 @@ public sealed class HealthHistory(IDbContextFactory<PanelDbContext> dbFactory) :
         return newestFirst;
     }
 
+    public async Task<IReadOnlyList<LatencyPoint>> LatencyAsync(string service, DateTimeOffset since, int maxPoints, CancellationToken ct)
+    {
+        if (maxPoints <= 0)
+        {
+            return [];
+        }
+
+        var sinceUtc = since.ToUniversalTime();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // A failed probe's latency is its timeout or nothing: only successful ones say how fast the service answers.
+        // Two columns of the retained probes of one service (a few thousand rows) are averaged here rather than in SQL.
+        var probes = await db.ProbeSamples.AsNoTracking()
+            .Where(s => s.Service == service && s.At >= sinceUtc && s.Healthy)
+            .OrderBy(s => s.At).ThenBy(s => s.Id)
+            .Select(s => new { s.At, s.LatencyMs })
+            .ToListAsync(ct);
+        var run = (int)Math.Ceiling(probes.Count / (double)maxPoints);
+        return [.. probes.Chunk(Math.Max(1, run)).Select(c => new LatencyPoint(c[^1].At, c.Average(p => p.LatencyMs)))];
+    }
+
     public async Task<int> PruneAsync(DateTimeOffset olderThan, CancellationToken ct)
     {
         var cutoff = olderThan.ToUniversalTime();

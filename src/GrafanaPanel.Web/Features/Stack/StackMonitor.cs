@@ -6,7 +6,7 @@ namespace GrafanaPanel.Web.Features.Stack;
 /// <summary>
 /// Keeps <see cref="StackSnapshot"/> current: follows the Docker events stream (reconnecting after the daemon
 /// restarts), reconciles everything on an interval, probes each service, samples CPU/memory only while a page
-/// watches, measures volume sizes in the background, and prunes old probe history.
+/// watches, measures volume sizes in the background (keeping the lab volumes' sizes), and prunes old history.
 /// </summary>
 public sealed partial class StackMonitor(
     IDockerEngine engine,
@@ -188,24 +188,31 @@ public sealed partial class StackMonitor(
     {
         while (!ct.IsCancellationRequested)
         {
-            try
+            // Until the stack was read once no volume is known to be the lab's, so a measurement could not be kept.
+            var stackRead = snapshot.Current.UpdatedAt is not null;
+            if (stackRead)
             {
-                var usage = await engine.GetVolumeUsageAsync(ct);
-                snapshot.SetVolumeUsage(usage, time.GetUtcNow());
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException)
-            {
-                LogVolumeSizesFailed(ex.Message);
+                try
+                {
+                    var usage = await engine.GetVolumeUsageAsync(ct);
+                    var measuredAt = time.GetUtcNow();
+                    snapshot.SetVolumeUsage(usage, measuredAt);
+                    await KeepVolumeSizesAsync(measuredAt, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException)
+                {
+                    LogVolumeSizesFailed(ex.Message);
+                }
             }
 
             // Wait for the interval or a manual refresh, whichever comes first.
             try
             {
-                await _volumeRefresh.WaitAsync(_options.VolumeSizeInterval, ct);
+                await _volumeRefresh.WaitAsync(stackRead ? _options.VolumeSizeInterval : TimeSpan.FromSeconds(1), ct);
             }
             catch (OperationCanceledException)
             {
@@ -214,12 +221,36 @@ public sealed partial class StackMonitor(
         }
     }
 
+    /// <summary>Keeps the lab volumes' sizes for the overview's chart; a lost measurement is logged, the live sizes stay.</summary>
+    private async Task KeepVolumeSizesAsync(DateTimeOffset measuredAt, CancellationToken ct)
+    {
+        var volumes = VolumeSizeHistory.MeasuredLabVolumes(snapshot.Current);
+        if (volumes.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IVolumeSizeHistory>().AppendAsync(measuredAt, [.. volumes], ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogVolumeSizesNotKept(ex);
+        }
+    }
+
     private async Task PruneHistoryAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
+        var now = time.GetUtcNow();
         var removed = await scope.ServiceProvider.GetRequiredService<IHealthHistory>()
-            .PruneAsync(time.GetUtcNow() - _options.HealthHistoryRetention, ct);
+            .PruneAsync(now - _options.HealthHistoryRetention, ct);
         LogHistoryPruned(removed);
+        var removedSizes = await scope.ServiceProvider.GetRequiredService<IVolumeSizeHistory>()
+            .PruneAsync(now - _options.VolumeSizeHistoryRetention, ct);
+        LogVolumeSizesPruned(removedSizes);
     }
 
     /// <summary>Runs a step now and then on every tick; a failing step is logged and tried again at the next tick.</summary>
@@ -267,6 +298,12 @@ public sealed partial class StackMonitor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} old probe samples")]
     private partial void LogHistoryPruned(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not keep the measured volume sizes")]
+    private partial void LogVolumeSizesNotKept(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} old volume size samples")]
+    private partial void LogVolumeSizesPruned(int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stack monitor step {Step} failed")]
     private partial void LogStepFailed(string step, Exception ex);

@@ -62,6 +62,9 @@ public sealed class StackOptions
     /// <summary>How long probe results are kept for the heartbeat bar (at least 24 h).</summary>
     public TimeSpan HealthHistoryRetention { get; set; } = TimeSpan.FromHours(48);
 
+    /// <summary>How long the measured lab volume sizes are kept for the overview's chart.</summary>
+    public TimeSpan VolumeSizeHistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Grace period before a stopping container is killed.</summary>
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -12,6 +12,7 @@ public sealed class OverviewPageTests : PanelTestContext
     private readonly RecordingControl _control = new();
     private readonly StackSnapshot _snapshot = new(Options.Create(new StackOptions()), TimeProvider.System);
     private readonly StackLock _lock = new();
+    private readonly KeptVolumeSizes _sizes = new();
 
     public OverviewPageTests()
     {
@@ -19,6 +20,7 @@ public sealed class OverviewPageTests : PanelTestContext
         Services.AddSingleton(_snapshot);
         Services.AddSingleton(_lock);
         Services.AddSingleton<IStackControl>(_control);
+        Services.AddSingleton<IVolumeSizeHistory>(_sizes);
         Services.AddHttpClient();
         Services.AddLogging();
         Services.AddSingleton<ServiceProber>();
@@ -156,6 +158,64 @@ public sealed class OverviewPageTests : PanelTestContext
         page.Instance.Dispose();
 
         Assert.Equal(0, _snapshot.Watchers);
+    }
+
+    [Fact]
+    public void The_lab_volumes_total_size_is_charted_from_the_kept_measurements_and_a_new_measurement_joins_it()
+    {
+        MeasureChartLabels();
+        var start = DateTimeOffset.UtcNow.AddHours(-3);
+        _sizes.Totals.AddRange([new VolumeSizeTotal(start, 2_000_000, 1), new VolumeSizeTotal(start.AddHours(1), 2_500_000, 1)]);
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+        var page = Render<OverviewPage>();
+        Assert.Equal(2, Points(page));
+        Assert.All(page.FindAll("[data-test=volume-sizes] g.mud-charts-yaxis text").Select(t => t.TextContent), t => Assert.EndsWith(" MiB", t));
+        ReportChartSizes(page);
+
+        _snapshot.SetVolumeUsage([new VolumeUsage("grafana_data", 3_000_000, 1, new Dictionary<string, string>())], DateTimeOffset.UtcNow);
+
+        page.WaitForAssertion(() => Assert.Equal(3, Points(page)));
+    }
+
+    [Fact]
+    public void Without_a_kept_measurement_the_chart_is_a_sentence()
+    {
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+
+        var page = Render<OverviewPage>();
+
+        Assert.Contains("No measurement of the lab volumes kept yet", page.Find("[data-test=volume-sizes-empty]").TextContent);
+        Assert.Empty(page.FindAll("[data-test=volume-sizes] svg"));
+    }
+
+    [Fact]
+    public void A_history_that_cannot_be_read_costs_only_the_chart()
+    {
+        _sizes.Failure = new InvalidOperationException("the database is starting");
+        AddAuthorization().SetAuthorized("viewer@panel.test").SetRoles(PanelRoles.Viewer);
+
+        var page = Render<OverviewPage>();
+
+        Assert.Contains("the database is starting", page.Find("[data-test=volume-sizes-error]").TextContent);
+        Assert.Equal(3, page.FindAll("[data-test=service-card]").Count);
+    }
+
+    private static int Points(IRenderedComponent<OverviewPage> page) =>
+        page.FindAll("[data-test=volume-sizes-chart] circle.mud-chart-point:not(.mud-chart-hover-point)").Count;
+
+    /// <summary>Totals the test keeps; a failure set by the test is what reading them throws.</summary>
+    private sealed class KeptVolumeSizes : IVolumeSizeHistory
+    {
+        public List<VolumeSizeTotal> Totals { get; } = [];
+
+        public Exception? Failure { get; set; }
+
+        public Task AppendAsync(DateTimeOffset measuredAt, IReadOnlyCollection<VolumeView> volumes, CancellationToken ct) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<VolumeSizeTotal>> TotalsAsync(DateTimeOffset since, int maxPoints, CancellationToken ct) =>
+            Failure is null ? Task.FromResult<IReadOnlyList<VolumeSizeTotal>>([.. Totals.Where(t => t.At >= since)]) : Task.FromException<IReadOnlyList<VolumeSizeTotal>>(Failure);
+
+        public Task<int> PruneAsync(DateTimeOffset olderThan, CancellationToken ct) => Task.FromResult(0);
     }
 
     private sealed class RecordingControl : IStackControl
