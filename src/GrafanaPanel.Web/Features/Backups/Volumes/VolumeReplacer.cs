@@ -11,15 +11,16 @@ public sealed class VolumeReplacer(
     IDockerEngine docker, StackVolumes stack, SetArchives sets, VolumeContent content, SetWriter writer, IBackupSetRecorder? recorder,
     TimeProvider time, ILogger logger) : IVolumeReplacer
 {
-    public async Task<ValidatedSet?> CheckAsync(
+    public async Task<CheckedSet?> CheckAsync(
         string? setFolder, IReadOnlyList<string> restore, IReadOnlyList<string> empty, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         stack.RefuseWhileStale(restore.Count > 0 ? "restored" : "reset");
-        ValidatedSet? source = null;
+        CheckedSet? source = null;
         if (restore.Count > 0)
         {
-            // Every archive is checked before anything is stopped or replaced: a corrupt set touches nothing.
-            source = await sets.ValidateAsync(setFolder ?? throw new ArgumentNullException(nameof(setFolder)), restore, progress, ct);
+            // Every archive's size and SHA-256 are checked before anything is stopped or replaced: a corrupt set touches
+            // nothing. Its tar entries are checked as they are uploaded, in the same read.
+            source = await sets.CheckAsync(setFolder ?? throw new ArgumentNullException(nameof(setFolder)), restore, walkTars: false, progress, ct);
         }
 
         await stack.ResolveAsync([.. restore, .. empty], ct);
@@ -65,10 +66,10 @@ public sealed class VolumeReplacer(
     public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
     {
         // The image is the setting, never one the manifest names (a set may come from anywhere).
-        var safety = await sets.ValidateAsync(safetyFolder, null, null, ct);
+        var safety = await sets.CheckAsync(safetyFolder, null, walkTars: true, null, ct);
         foreach (var archive in safety.Archives)
         {
-            await content.ReplaceAsync(archive, progress: null, ct);
+            await content.ReplaceAsync(archive, oldContentIsCopied: false, progress: null, ct);
             BackupLog.VolumeRestored(logger, archive.Volume.Name, safety.Manifest.SetId);
         }
     }
@@ -218,7 +219,7 @@ public sealed class VolumeReplacer(
                     {
                         await content.ReplaceAsync(replacement.Source!.ArchiveOf(b.Volume)
                             ?? throw new BackupRefusedException($"Volume {b.Volume} was not validated in set {replacement.Source.Manifest.SetId}; nothing was replaced."),
-                            progress, ct);
+                            oldContentIsCopied: safety is not null, progress, ct);
                         BackupLog.VolumeRestored(logger, b.Volume, replacement.Source.Manifest.SetId);
                     }
                     else
