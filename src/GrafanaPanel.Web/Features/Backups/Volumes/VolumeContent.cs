@@ -47,7 +47,19 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         {
             // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
             BackupLog.EmptiedForLackOfRoom(logger, volume, room);
-            await ListAndCheckAsync(await UploadAsync(archive, volume, image, progress, ct), volume, image, progress, ct);
+            ValidatedArchive uploaded;
+            try
+            {
+                uploaded = await UploadAsync(archive, volume, image, progress, ct);
+            }
+            catch (Exception e) when (e is not DockerUnavailableException)
+            {
+                // Nothing old to put back; what the upload wrote (an unsafe entry, maybe) is not left in the volume.
+                await EmptyAsync(volume, CancellationToken.None);
+                throw;
+            }
+
+            await ListAndCheckAsync(uploaded, volume, image, progress, ct);
             return;
         }
 
