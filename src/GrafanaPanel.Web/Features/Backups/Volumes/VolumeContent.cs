@@ -55,7 +55,8 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
             catch (Exception e) when (e is not DockerUnavailableException)
             {
                 // Nothing old to put back; what the upload wrote (an unsafe entry, maybe) is not left in the volume.
-                await EmptyAsync(volume, CancellationToken.None);
+                // Should that fail too, the upload's failure is still the one reported (and a safety copy is put back).
+                await Task.WhenAny(EmptyAsync(volume, CancellationToken.None));
                 throw;
             }
 
