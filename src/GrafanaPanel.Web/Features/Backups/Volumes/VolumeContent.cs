@@ -168,18 +168,18 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
     /// Refuses, naming the numbers, when Docker's volume storage cannot hold an archive's content in its volume even
     /// once the volume is emptied: read by one helper (each volume mounted read-only) before anything is stopped.
     /// </summary>
-    public async Task CheckRoomAsync(IReadOnlyList<CheckedArchive> archives, CancellationToken ct)
+    public async Task CheckRoomAsync(IReadOnlyList<ManifestVolume> volumes, CancellationToken ct)
     {
-        if (archives.Count == 0)
+        if (volumes.Count == 0)
         {
             return;
         }
 
         var image = stack.HelperImage;
-        var needs = archives.ToDictionary(a => "/v/" + a.Volume.Name, a => a.Volume, StringComparer.Ordinal);
+        var needs = volumes.ToDictionary(v => "/v/" + v.Name, v => v, StringComparer.Ordinal);
         var run = await helpers.RunAsync(
-            new HelperContainerSpec(stack.Project, image, [.. archives.Select(a => new HelperVolumeMount(a.Volume.Name, "/v/" + a.Volume.Name, ReadOnly: true))],
-                ["sh", "-c", VolumeScripts.Room, "room", .. archives.SelectMany(a => new[] { "/v/" + a.Volume.Name, a.Volume.TarBytes.ToString(CultureInfo.InvariantCulture) })],
+            new HelperContainerSpec(stack.Project, image, [.. volumes.Select(v => new HelperVolumeMount(v.Name, "/v/" + v.Name, ReadOnly: true))],
+                ["sh", "-c", VolumeScripts.Room, "room", .. volumes.SelectMany(v => new[] { "/v/" + v.Name, v.TarBytes.ToString(CultureInfo.InvariantCulture) })],
                 // du reads folders of other users as root does by default; the mounts are read-only.
                 AllowDeletingAnyFile: true), readOutput: true, ct);
         if (run.ExitCode != 0)

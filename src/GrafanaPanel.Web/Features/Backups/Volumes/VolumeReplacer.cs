@@ -15,19 +15,38 @@ public sealed class VolumeReplacer(
         string? setFolder, IReadOnlyList<string> restore, IReadOnlyList<string> empty, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         stack.RefuseWhileStale(restore.Count > 0 ? "restored" : "reset");
-        CheckedSet? source = null;
-        if (restore.Count > 0)
+        if (restore.Count == 0)
         {
-            // Every archive's size and SHA-256 are checked before anything is stopped or replaced: a corrupt set touches
-            // nothing. Its tar entries are checked as they are uploaded, in the same read.
-            source = await sets.CheckAsync(setFolder ?? throw new ArgumentNullException(nameof(setFolder)), restore, walkTars: false, progress, ct);
+            await stack.ResolveAsync(empty, ct);
+            return null;
         }
 
-        await stack.ResolveAsync([.. restore, .. empty], ct);
-        // Room first: a volume the archive cannot fill is never stopped, let alone emptied.
+        var folder = sets.ResolveFolder(setFolder ?? throw new ArgumentNullException(nameof(setFolder)));
+        var volumes = SetArchives.Choose(await SetArchives.ReadManifestAsync(folder, ct), restore);
+        // Every archive's size and SHA-256 are checked before anything is stopped or replaced: a corrupt set touches
+        // nothing. Its tar entries are checked as they are uploaded, in the same read. Beside the hashing, read-only:
+        // the volumes are resolved and the room is checked, so that a volume the archive cannot fill is never stopped,
+        // let alone emptied. When both refuse, the archive's refusal is the one reported.
+        var hashing = sets.CheckAsync(folder, restore, walkTars: false, progress, ct);
+        var room = ResolveAndCheckRoomAsync([.. restore, .. empty], volumes, progress, ct);
+        try
+        {
+            await Task.WhenAll(hashing, room);
+        }
+        catch (Exception) when (hashing.IsFaulted)
+        {
+            await hashing;
+        }
+
+        return await hashing;
+    }
+
+    private async Task ResolveAndCheckRoomAsync(
+        IReadOnlyList<string> replaced, IReadOnlyList<ManifestVolume> restored, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        await stack.ResolveAsync(replaced, ct);
         progress?.Report(new BackupProgress("Checking room", null, 0, null));
-        await content.CheckRoomAsync(source?.Archives ?? [], ct);
-        return source;
+        await content.CheckRoomAsync(restored, ct);
     }
 
     public async Task<ReplacementOutcome> ReplaceAsync(
