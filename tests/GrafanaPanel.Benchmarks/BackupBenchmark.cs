@@ -30,6 +30,7 @@ public static class BackupBenchmark
 
     private const double BackupGoal = 1.5;
     private const double RestoreGoal = 1.2;
+    private const double RestoreAfterSafetyCopyGoal = 1.6;
 
     /// <summary>
     /// The mixed volume, written inside a busybox container: CHUNKS files of 4 MiB from /dev/urandom
@@ -159,6 +160,8 @@ public static class BackupBenchmark
         var backupRatio = Row.PairedRatio(portalBackup, rawStream);
         var sizeRatio = (double)archived.CompressedBytes / gzip.Bytes;
         var restoreRatio = Row.PairedRatio(portalRestore, rawUpload);
+        var afterCopy = restoreRows.Single(r => r.Name == AfterSafetyCopyRow);
+        var afterCopyRatio = Row.PairedRatio(afterCopy, rawUpload);
         Console.WriteLine();
         Console.WriteLine("ratios: the median of the rounds' own ratios (each round's time / the same round's baseline), which other load on the");
         Console.WriteLine("machine affects less than the ratio of the medians (shown after it)");
@@ -168,6 +171,8 @@ public static class BackupBenchmark
             $"  ({archived.CompressedBytes:N0} vs {gzip.Bytes:N0} bytes)");
         Console.WriteLine($"goal: portal restore <= {RestoreGoal}x the raw upload:   {restoreRatio,6:F2}x  {Verdict(restoreRatio <= RestoreGoal)}" +
             $"  (ratio of medians {portalRestore.Median / rawUpload.Median:F2}x)");
+        Console.WriteLine($"goal: with a safety backup, all after the copy <= {RestoreAfterSafetyCopyGoal}x the raw upload: {afterCopyRatio,6:F2}x  " +
+            $"{Verdict(afterCopyRatio <= RestoreAfterSafetyCopyGoal)}  (ratio of medians {afterCopy.Median / rawUpload.Median:F2}x)");
         Console.WriteLine($"reference: busybox tar czf / raw stream:        {Row.PairedRatio(busybox, rawStream),6:F2}x  (docs/benchmarks.md: about 16x expected)");
     }
 
@@ -216,7 +221,7 @@ public static class BackupBenchmark
 
     /// <summary>
     /// The raw upload of the uncompressed tar file into an empty volume, next to the portal's restore of
-    /// <paramref name="set"/> (hash and tar walk, stop, move aside, upload, delete and list, start) into the original
+    /// <paramref name="set"/> (hash, stop, move aside, upload with the tar walk, delete and list, start) into the original
     /// volume, with the restore's steps as it reports them and a verification of the archive alone.
     /// </summary>
     private static async Task<Row[]> RestoreRoundsAsync(DockerEngine engine, BackupRunner runner, string tarPath, BackupOutcome set, int runs, CancellationToken ct)
@@ -225,7 +230,10 @@ public static class BackupBenchmark
         var rawUpload = new Row("raw upload: PUT archive of the tar file");
         var portalRestore = new Row("portal restore (no safety backup)");
         var verifyAlone = new Row("  verify the archive alone (hash + tar walk)");
+        var withSafety = new Row("portal restore with a safety backup");
+        var afterCopy = new Row(AfterSafetyCopyRow);
         var steps = new Dictionary<string, Row>(StringComparer.Ordinal);
+        var safetySteps = new Dictionary<string, Row>(StringComparer.Ordinal);
         var recentDeletes = DeletedInodesLinger(out var why);
         Console.WriteLine(why);
         Console.WriteLine("warming up (raw upload, portal restore)…");
@@ -235,14 +243,7 @@ public static class BackupBenchmark
         for (var run = 1; run <= runs; run++)
         {
             Console.WriteLine($"restore round {run}/{runs}…");
-            if (recentDeletes && restoreEnded.Elapsed < Ext4RecentlyDeleted)
-            {
-                // The last restore deleted the volume's old content (20,000 files); the next uploads would step over
-                // those inodes one by one until they are a minute old. A single restore never pays for that.
-                var wait = Ext4RecentlyDeleted - restoreEnded.Elapsed;
-                Console.WriteLine($"  waiting {wait.TotalSeconds:F0} s until the last restore's deleted inodes are a minute old…");
-                await Task.Delay(wait, ct);
-            }
+            await WaitForDeletedInodesAsync(recentDeletes, restoreEnded, ct);
 
             rawUpload.Add(await UploadRawAsync(engine, tarPath, expectedEntries: null, ct));
             await SyncAsync();
@@ -256,9 +257,44 @@ public static class BackupBenchmark
             }
 
             verifyAlone.Add(await TimeAsync(async () => (await ArchiveVerifier.ValidateAsync(set.Folder, set.Manifest, archived, ct)).Summary.TarBytes));
+
+            // The same restore with a safety backup of the volume first; what follows the complete copy is timed on its own.
+            await WaitForDeletedInodesAsync(recentDeletes, restoreEnded, ct);
+            await SyncAsync();
+            var safetyClock = new StepClock();
+            var outcome = await runner.RestoreAsync(new RestoreRequest(set.Folder, SafetyBackup: true), safetyClock, ct);
+            restoreEnded.Restart();
+            withSafety.Add(safetyClock.Elapsed);
+            afterCopy.Add(safetyClock.Elapsed - (safetyClock.StartOf("Moving old content aside")
+                ?? throw new InvalidOperationException("The restore with a safety backup never reported moving the old content aside.")));
+            foreach (var (step, time) in safetyClock.Durations())
+            {
+                (safetySteps.TryGetValue(step, out var row) ? row : safetySteps[step] = new Row("  with safety: " + StepName(step)[6..])).Add(time);
+            }
+
+            foreach (var folder in Directory.EnumerateDirectories(Path.GetDirectoryName(set.Folder)!)
+                         .Where(f => outcome.SafetyBackupSetId is { } id && f != set.Folder && f.EndsWith(id.ToString("N")[..8], StringComparison.Ordinal)))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
 
-        return [rawUpload, portalRestore, .. steps.Values, verifyAlone];
+        return [rawUpload, portalRestore, .. steps.Values, verifyAlone, withSafety, .. safetySteps.Values, afterCopy];
+    }
+
+    private const string AfterSafetyCopyRow = "  after the safety copy is complete";
+
+    /// <summary>On ext4 without a journal, waits until the last restore's deleted inodes are a minute old (see below).</summary>
+    private static async Task WaitForDeletedInodesAsync(bool recentDeletes, Stopwatch restoreEnded, CancellationToken ct)
+    {
+        if (recentDeletes && restoreEnded.Elapsed < Ext4RecentlyDeleted)
+        {
+            // The last restore deleted the volume's old content (20,000 files); the next uploads would step over
+            // those inodes one by one until they are a minute old. A single restore never pays for that.
+            var wait = Ext4RecentlyDeleted - restoreEnded.Elapsed;
+            Console.WriteLine($"  waiting {wait.TotalSeconds:F0} s until the last restore's deleted inodes are a minute old…");
+            await Task.Delay(wait, ct);
+        }
     }
 
     /// <summary>Times against the first row; MB/s of tar for whole operations; output sizes of the compressors.</summary>
@@ -316,7 +352,7 @@ public static class BackupBenchmark
 
     private static string StepName(string step) => step switch
     {
-        "Verifying" => "step: verify (SHA-256 and tar walk, one read)",
+        "Verifying" => "step: check before stopping (size, SHA-256)",
         "Stopping services" => "step: stop the service",
         "Moving old content aside" => "step: move the old content aside",
         "Writing" => "step: upload (PUT of the decompressed tar)",
@@ -555,6 +591,9 @@ public static class BackupBenchmark
                 _starts.Add((value.Step, _watch.Elapsed));
             }
         }
+
+        /// <summary>When <paramref name="step"/> was first reported, or null.</summary>
+        public TimeSpan? StartOf(string step) => _starts.Where(s => s.Step == step).Select(s => (TimeSpan?)s.At).FirstOrDefault();
 
         /// <summary>Each step's time until the next step began (the last one until now); the time before the first
         /// report goes to the first step.</summary>

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using GrafanaPanel.IntegrationTests.Infrastructure;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Backups;
@@ -118,6 +119,55 @@ public sealed class BackupRig : IAsyncDisposable
     public static Task<string> FingerprintAsync(string volume, string folder) =>
         InVolumeAsync(volume, FingerprintScript.Replace("cd /d\n", $"cd '/d/{folder}'\n", StringComparison.Ordinal), readOnly: true);
 
+    /// <summary>
+    /// A new set in <paramref name="directory"/> holding <paramref name="backup"/>'s one volume with a setuid file
+    /// appended after its last entry, written and recorded (size, SHA-256, counts) the way a backup would be: an
+    /// intact archive whose tar breaks a rule only near its end. Returns the set's folder.
+    /// </summary>
+    public static async Task<string> WithSetuidFileAtTheEndAsync(BackupOutcome backup, string directory)
+    {
+        var volume = Assert.Single(backup.Manifest.Volumes);
+        var tar = new MemoryStream();
+        await using (var file = File.OpenRead(Path.Combine(backup.Folder, volume.ArchiveFile)))
+        await using (var decompressed = backup.Manifest.Compression.OpenDecompressor(file))
+        {
+            await decompressed.CopyToAsync(tar);
+        }
+
+        // Where the last entry's data ends (the end-of-archive marker starts there): read unseekably, the reader stops
+        // right after each header.
+        tar.Position = 0;
+        var dataEnd = 0L;
+        var counting = new CountingReadStream(tar);
+        await using (var reader = new TarReader(counting, leaveOpen: true))
+        {
+            while (await reader.GetNextEntryAsync() is { } entry)
+            {
+                dataEnd = counting.BytesRead + ((entry.Length + 511) / 512 * 512);
+            }
+        }
+
+        var unsafeTar = new MemoryStream();
+        unsafeTar.Write(tar.GetBuffer().AsSpan(0, (int)dataEnd));
+        await using (var writer = new TarWriter(unsafeTar, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new UstarTarEntry(TarEntryType.RegularFile, $"{volume.RootName}/zz-setuid")
+            {
+                Mode = UnixFileMode.SetUser | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                DataStream = new MemoryStream("#!/bin/sh\n"u8.ToArray()),
+            });
+        }
+
+        var setId = Guid.NewGuid();
+        var folder = System.IO.Directory.CreateDirectory(Path.Combine(directory, $"20260101-000000-{setId.ToString("N")[..8]}")).FullName;
+        unsafeTar.Position = 0;
+        var written = await ArchiveWriter.WriteAsync(unsafeTar, Path.Combine(folder, volume.ArchiveFile),
+            new ArchiveWriteOptions { Compression = backup.Manifest.Compression }, CancellationToken.None);
+        var manifest = backup.Manifest with { SetId = setId, Volumes = [ManifestVolume.FromArchive(volume.Name, written, volume.Images, volume.Services)] };
+        await manifest.WriteAsync(folder, CancellationToken.None);
+        return folder;
+    }
+
     /// <summary>Changes the volume so a restore has something to undo.</summary>
     public static Task ScribbleAsync(string volume) =>
         InVolumeAsync(volume, "cd /d && rm -rf many a/b && echo changed > a/hello.txt && echo new > added.txt && mkdir -p extra/deep");
@@ -149,4 +199,36 @@ public sealed class BackupRig : IAsyncDisposable
 public sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
 {
     public void Report(BackupProgress value) => report(value);
+}
+
+/// <summary>An unseekable view of a stream that counts what was read from it.</summary>
+internal sealed class CountingReadStream(Stream inner) : Stream
+{
+    public long BytesRead { get; private set; }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        BytesRead += read;
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -139,14 +139,14 @@ public sealed class BackupRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_restore_without_safety_backup_whose_upload_fails_keeps_the_old_content_inside_the_volume()
+    public async Task A_restore_without_safety_backup_whose_upload_fails_puts_the_old_content_back()
     {
         var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
         var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
         await BackupRig.ScribbleAsync(volume);
         var scribbled = await BackupRig.FingerprintAsync(volume);
         var archive = Path.Combine(backup.Folder, Assert.Single(backup.Manifest.Volumes).ArchiveFile);
-        // The archive changes after it was validated (another process appends to it), so the upload is refused after
+        // The archive changes after it was checked (another process appends to it), so the upload is refused after
         // the old content was moved aside.
         var progress = new SyncProgress(p =>
         {
@@ -156,14 +156,45 @@ public sealed class BackupRunnerTests : IAsyncLifetime
             }
         });
 
-        var failed = await Assert.ThrowsAsync<OldContentKeptException>(() =>
+        var failed = await Assert.ThrowsAsync<OldContentPutBackException>(() =>
             _rig.Runner().RestoreAsync(new RestoreRequest(backup.Folder, SafetyBackup: false), progress, CancellationToken.None));
 
-        Assert.StartsWith(VolumeContent.TrashPrefix, failed.Folder, StringComparison.Ordinal);
-        Assert.Contains(failed.Folder, failed.Message);
+        Assert.Equal(volume, failed.Volume);
         Assert.Contains("changed after it was validated", failed.Message);
-        Assert.Equal(failed.Folder, await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
-        Assert.Equal(BackupRig.BelowTop(scribbled), BackupRig.BelowTop(await BackupRig.FingerprintAsync(volume, failed.Folder)));
+        Assert.Contains("previous content put back", failed.Message);
+        Assert.Equal(scribbled, await BackupRig.FingerprintAsync(volume));
+        Assert.DoesNotContain(VolumeContent.TrashPrefix, await BackupRig.InVolumeAsync(volume, "ls -A /d", readOnly: true));
+        Assert.Equal("running", await BackupRig.StateAsync(container));
+        Assert.Equal("", await _rig.HelpersLeftAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_intact_archive_with_an_unsafe_entry_is_refused_during_the_upload_and_what_it_wrote_is_removed(bool safetyBackup)
+    {
+        var (volume, container) = await _rig.VolumeWithServiceAsync("data", "app");
+        var backup = await _rig.BackupAsync(volume, BackupMode.Hot);
+        // Its hash and size are the manifest's, so the check before stopping passes; the walk during the upload refuses.
+        var unsafeSet = await BackupRig.WithSetuidFileAtTheEndAsync(backup, _rig.Directory);
+        await BackupRig.ScribbleAsync(volume);
+        var scribbled = await BackupRig.FingerprintAsync(volume);
+
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() =>
+            _rig.Runner().RestoreAsync(new RestoreRequest(unsafeSet, SafetyBackup: safetyBackup), null, CancellationToken.None));
+
+        var refusal = Assert.IsType<UnsafeArchiveException>(safetyBackup ? failed.InnerException?.InnerException : failed.InnerException);
+        Assert.Equal(TarRule.SetuidSetgid, refusal.Rule);
+        if (safetyBackup)
+        {
+            Assert.True(Assert.IsType<ReplacementFailedException>(failed).RolledBack);
+        }
+        else
+        {
+            Assert.IsType<OldContentPutBackException>(failed);
+        }
+
+        Assert.Equal(scribbled, await BackupRig.FingerprintAsync(volume));
         Assert.Equal("running", await BackupRig.StateAsync(container));
         Assert.Equal("", await _rig.HelpersLeftAsync());
     }

@@ -39,4 +39,8 @@ internal static partial class BackupLog
     [LoggerMessage(EventId = 5012, Level = LogLevel.Warning,
         Message = "Volume {Volume}: not enough room to keep its old content beside the new ({Bytes} bytes needed), so it was emptied before the restore")]
     public static partial void EmptiedForLackOfRoom(ILogger logger, string volume, long bytes);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Error,
+        Message = "Volume {Volume}: putting its old content back after a failed restore failed; it is kept inside the volume in {Folder}")]
+    public static partial void PutBackFailed(ILogger logger, Exception exception, string volume, string folder);
 }

@@ -5,120 +5,6 @@ using System.Security.Cryptography;
 namespace GrafanaPanel.Web.Features.Backups.Archive;
 
 /// <summary>
-/// One volume's archive that passed <see cref="ArchiveVerifier.ValidateAsync(string, BackupManifest, ManifestVolume, ArchiveLimits, CancellationToken)"/>:
-/// its size and SHA-256 are the recorded ones and every tar entry is safe. Only this proof opens the tar for upload.
-/// </summary>
-public sealed class ValidatedArchive
-{
-    internal ValidatedArchive(string path, BackupManifest manifest, ManifestVolume volume, TarSummary summary)
-    {
-        Path = path;
-        Manifest = manifest;
-        Volume = volume;
-        Summary = summary;
-    }
-
-    public string Path { get; }
-
-    public BackupManifest Manifest { get; }
-
-    public ManifestVolume Volume { get; }
-
-    public TarSummary Summary { get; }
-
-    /// <summary>
-    /// The archive's decompressed tar, ready to upload with Docker's <c>PUT /containers/{id}/archive</c>. The file is
-    /// hashed again as it is read: if it changed since it was validated, the read that reaches its end throws
-    /// <see cref="ArchiveIntegrityException"/> (the restore then rolls back). <paramref name="onBytes"/> gets the
-    /// tar bytes read so far, every few megabytes and at the end. Dispose it after the upload.
-    /// </summary>
-    public Stream OpenTar(Action<long>? onBytes = null)
-    {
-        var file = ArchiveVerifier.OpenArchive(Path);
-        if (file.Length != Volume.CompressedBytes)
-        {
-            file.Dispose();
-            throw new ArchiveIntegrityException(Path, "the file changed after it was validated; nothing was uploaded from it.");
-        }
-
-        var hashing = new HashingStream(file, leaveOpen: false, onEnd: reread =>
-        {
-            if (reread.Sha256Hex() != Volume.Sha256)
-            {
-                throw new ArchiveIntegrityException(Path, "the file changed after it was validated; do not trust what was uploaded from it.");
-            }
-        });
-        return new UploadStream(Manifest.Compression.OpenDecompressor(hashing), hashing, onBytes);
-    }
-
-    /// <summary>A decompressor (opened with leaveOpen) that disposes its source with itself and counts what it gave.</summary>
-    private sealed class UploadStream(Stream inner, Stream source, Action<long>? onBytes) : Stream
-    {
-        private const long ReportEvery = 4 << 20;
-        private long _bytes;
-        private long _reported;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        private int Count(int read)
-        {
-            _bytes += read;
-            if (onBytes is not null && (_bytes - _reported >= ReportEvery || (read == 0 && _bytes != _reported)))
-            {
-                _reported = _bytes;
-                onBytes(_bytes);
-            }
-
-            return read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                source.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await source.DisposeAsync();
-            await base.DisposeAsync();
-        }
-    }
-}
-
-/// <summary>
 /// Checks an archive file before anything is restored from it: its size against the recorded one (a truncation is
 /// refused before anything is read), its SHA-256 against the recorded one, every entry
 /// (<see cref="TarSafetyValidator"/>), then the entry count and tar size against the manifest. The hash and the tar
@@ -146,6 +32,20 @@ public static class ArchiveVerifier
         CheckHash(path, Convert.ToHexStringLower(sha256.GetCurrentHash()), expectedSha256);
     }
 
+    /// <summary>
+    /// The cheap check of one volume of a set before anything is stopped: the limits against the manifest's sizes, the
+    /// file's size and its SHA-256, without decompressing it. The tar rules and counts are checked as the returned
+    /// archive is uploaded (<see cref="ArchiveUpload"/>), on the very bytes that go to Docker.
+    /// </summary>
+    public static async Task<CheckedArchive> CheckAsync(
+        string setDirectory, BackupManifest manifest, ManifestVolume volume, ArchiveLimits limits, CancellationToken ct)
+    {
+        var path = Path.Combine(setDirectory, volume.ArchiveFile);
+        RefuseBeyondLimits(volume, limits);
+        await VerifyHashAsync(path, volume.Sha256, volume.CompressedBytes, ct);
+        return new CheckedArchive(path, manifest, volume, limits);
+    }
+
     /// <summary>Hash and every entry; returns what the tar holds. Nothing is written.</summary>
     public static async Task<TarSummary> ValidateAsync(
         string path, ArchiveCompression compression, string expectedSha256, TarSafetyOptions options, CancellationToken ct)
@@ -156,7 +56,7 @@ public static class ArchiveVerifier
 
     /// <summary>
     /// Validates one volume of a set as its manifest records it (size, hash, root, entries) and returns the proof
-    /// that opens its tar for upload (<see cref="ValidatedArchive.OpenTar"/>). Nothing is written.
+    /// that opens its tar for upload (<see cref="CheckedArchive.OpenTar"/>). Nothing is written.
     /// </summary>
     public static Task<ValidatedArchive> ValidateAsync(string setDirectory, BackupManifest manifest, ManifestVolume volume, CancellationToken ct) =>
         ValidateAsync(setDirectory, manifest, volume, ArchiveLimits.Default, ct);
@@ -169,10 +69,7 @@ public static class ArchiveVerifier
         string setDirectory, BackupManifest manifest, ManifestVolume volume, ArchiveLimits limits, CancellationToken ct)
     {
         var path = Path.Combine(setDirectory, volume.ArchiveFile);
-        if (limits.Problem(volume.TarBytes, volume.CompressedBytes) is { } tooLarge)
-        {
-            throw new UnsafeArchiveException(TarRule.TooLarge, null, $"the archive of {volume.Name} is refused before it is decompressed: {tooLarge}");
-        }
+        RefuseBeyondLimits(volume, limits);
 
         TarSummary summary;
         await using (var file = OpenArchive(path))
@@ -181,14 +78,28 @@ public static class ArchiveVerifier
             summary = await HashAndWalkAsync(file, path, manifest.Compression, volume.Sha256, TarSafetyOptions.ForManifestVolume(volume, limits), ct);
         }
 
+        CheckCounts(path, volume, summary);
+        return new ValidatedArchive(path, manifest, volume, limits, summary);
+    }
+
+    /// <summary>Refuses a manifest that records a larger tar than <paramref name="limits"/> allow for its compressed size.</summary>
+    internal static void RefuseBeyondLimits(ManifestVolume volume, ArchiveLimits limits)
+    {
+        if (limits.Problem(volume.TarBytes, volume.CompressedBytes) is { } tooLarge)
+        {
+            throw new UnsafeArchiveException(TarRule.TooLarge, null, $"the archive of {volume.Name} is refused before it is decompressed: {tooLarge}");
+        }
+    }
+
+    /// <summary>Refuses a tar whose entry count or size is not what the manifest records.</summary>
+    internal static void CheckCounts(string path, ManifestVolume volume, TarSummary summary)
+    {
         if (summary.EntryCount != volume.EntryCount || summary.TarBytes != volume.TarBytes)
         {
             throw new ArchiveIntegrityException(path,
                 $"it holds {summary.EntryCount} entries in {summary.TarBytes} tar bytes, but the manifest records " +
                 $"{volume.EntryCount} entries in {volume.TarBytes} bytes.");
         }
-
-        return new ValidatedArchive(path, manifest, volume, summary);
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ public sealed record VolumeReplacement(
     Guid OperationId,
     JournalOperation Operation,
     string Description,
-    ValidatedSet? Source,
+    CheckedSet? Source,
     IReadOnlyList<string> Restore,
     IReadOnlyList<string> Empty,
     IReadOnlyList<ServiceView> Services,
@@ -69,7 +69,7 @@ public interface IVolumeReplacer
     /// Refuses, touching nothing, unless the stack's state is known, every volume is one of the stack's (never the
     /// portal's), each archive of <paramref name="restore"/> in <paramref name="setFolder"/> is intact and fits its volume.
     /// </summary>
-    Task<ValidatedSet?> CheckAsync(string? setFolder, IReadOnlyList<string> restore, IReadOnlyList<string> empty, IProgress<BackupProgress>? progress, CancellationToken ct);
+    Task<CheckedSet?> CheckAsync(string? setFolder, IReadOnlyList<string> restore, IReadOnlyList<string> empty, IProgress<BackupProgress>? progress, CancellationToken ct);
 
     Task<ReplacementOutcome> ReplaceAsync(VolumeReplacement replacement, IReplacementSteps? steps, IProgress<BackupProgress>? progress, CancellationToken ct);
 

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.Web.Features.Backups.Volumes;
 
-/// <summary>A set's manifest and the archives of the volumes that passed validation, ready to upload.</summary>
-public sealed record ValidatedSet(string Folder, BackupManifest Manifest, IReadOnlyList<ValidatedArchive> Archives)
+/// <summary>A set's manifest and the archives of the volumes that passed their check, ready to upload.</summary>
+public sealed record CheckedSet(string Folder, BackupManifest Manifest, IReadOnlyList<CheckedArchive> Archives)
 {
-    public ValidatedArchive? ArchiveOf(string volume) => Archives.FirstOrDefault(a => a.Volume.Name == volume);
+    public CheckedArchive? ArchiveOf(string volume) => Archives.FirstOrDefault(a => a.Volume.Name == volume);
 }
 
 /// <summary>
@@ -56,28 +56,36 @@ public sealed class SetArchives(IOptions<BackupOptions> options)
     }
 
     /// <summary>
-    /// Reads a set's manifest and checks the archives of <paramref name="volumes"/> (all when none is named): size,
-    /// hash and every tar entry, refusing with the reason before anything is touched.
+    /// Reads a set's manifest and checks the archives of <paramref name="volumes"/> (all when none is named), refusing
+    /// with the reason before anything is touched: size and SHA-256 only (<see cref="ArchiveVerifier.CheckAsync"/>; the
+    /// tar is validated as it is uploaded), or with <paramref name="walkTars"/> every tar entry too.
     /// </summary>
-    public async Task<ValidatedSet> ValidateAsync(string folder, IReadOnlyList<string>? volumes, IProgress<BackupProgress>? progress, CancellationToken ct)
+    public async Task<CheckedSet> CheckAsync(
+        string folder, IReadOnlyList<string>? volumes, bool walkTars, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var setFolder = ResolveFolder(folder);
         var manifest = await ReadManifestAsync(setFolder, ct);
-        var archives = new List<ValidatedArchive>();
+        var archives = new List<CheckedArchive>();
         foreach (var volume in Choose(manifest, volumes))
         {
             progress?.Report(new BackupProgress("Verifying", volume.Name, 0, volume.TarBytes));
-            archives.Add(await ValidateOrRefuseAsync(setFolder, manifest, volume, ct));
+            archives.Add(walkTars
+                ? await ValidateOrRefuseAsync(setFolder, manifest, volume, ct)
+                : await RefuseUnlessAsync(volume, () => ArchiveVerifier.CheckAsync(setFolder, manifest, volume, options.Value.Limits, ct)));
         }
 
-        return new ValidatedSet(setFolder, manifest, archives);
+        return new CheckedSet(setFolder, manifest, archives);
     }
 
-    public async Task<ValidatedArchive> ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct)
+    /// <summary>Size, hash and every tar entry of one archive (nothing written), refusing with the reason.</summary>
+    public Task<ValidatedArchive> ValidateOrRefuseAsync(string folder, BackupManifest manifest, ManifestVolume volume, CancellationToken ct) =>
+        RefuseUnlessAsync(volume, () => ArchiveVerifier.ValidateAsync(folder, manifest, volume, options.Value.Limits, ct));
+
+    private static async Task<T> RefuseUnlessAsync<T>(ManifestVolume volume, Func<Task<T>> check)
     {
         try
         {
-            return await ArchiveVerifier.ValidateAsync(folder, manifest, volume, options.Value.Limits, ct);
+            return await check();
         }
         catch (ArchiveRejectedException e)
         {

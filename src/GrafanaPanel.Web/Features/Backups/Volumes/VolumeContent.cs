@@ -17,13 +17,16 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
 
     /// <summary>
     /// Replaces what <paramref name="archive"/>'s volume holds with the archive's content and checks the result.
-    /// The old content is first moved aside into a folder inside the volume (renames only), the tar is uploaded, and
-    /// then the old content is deleted. Moving instead of deleting first keeps the old files until the new ones are
-    /// in (an upload that fails leaves them in the volume, under <see cref="TrashPrefix"/>, for the rollback or by
-    /// hand), and on ext4 without a journal it keeps the upload fast: creating files within a minute of deleting as
-    /// many makes the kernel check every recently deleted inode for each new file.
+    /// The old content is first moved aside into a folder inside the volume (renames only), the tar is uploaded and
+    /// validated in the same read (<see cref="ArchiveUpload"/>), and then the old content is deleted. Moving instead of
+    /// deleting first keeps the old files until the new ones are in: an upload that fails or is refused has what it
+    /// wrote removed and the old content put back (<see cref="OldContentPutBackException"/>; when even that fails, it
+    /// stays under <see cref="TrashPrefix"/>, <see cref="OldContentKeptException"/>). On ext4 without a journal it also
+    /// keeps the upload fast: creating files within a minute of deleting as many makes the kernel check every recently
+    /// deleted inode for each new file. With <paramref name="oldContentIsCopied"/> (a complete safety copy exists, and
+    /// the caller puts it back on a failure) the old content is deleted while the upload runs.
     /// </summary>
-    public async Task ReplaceAsync(ValidatedArchive archive, IProgress<BackupProgress>? progress, CancellationToken ct)
+    public async Task ReplaceAsync(CheckedArchive archive, bool oldContentIsCopied, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var volume = archive.Volume.Name;
         using var step = PanelStep.Start("volume replace content", volume);
@@ -46,28 +49,84 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         {
             // The script emptied the volume instead; nothing is kept, and the safety backup (when taken) covers it.
             BackupLog.EmptiedForLackOfRoom(logger, volume, room);
-            await UploadAsync(archive, volume, image, progress, ct);
-            await ListAndCheckAsync(archive, volume, image, progress, ct);
+            ValidatedArchive uploaded;
+            try
+            {
+                uploaded = await UploadAsync(archive, volume, image, progress, ct);
+            }
+            catch (Exception e) when (e is not DockerUnavailableException)
+            {
+                // Nothing old to put back; what the upload wrote (an unsafe entry, maybe) is not left in the volume.
+                // Should that fail too, the upload's failure is still the one reported (and a safety copy is put back).
+                await Task.WhenAny(EmptyAsync(volume, CancellationToken.None));
+                throw;
+            }
+
+            await ListAndCheckAsync(uploaded, volume, image, progress, ct);
             step.Tag("volume.emptied_for_room", true).Done(archive.Volume.TarBytes);
             return;
         }
 
-        var deleting = false;
+        var deleting = oldContentIsCopied ? DeleteAsync(volume, image, trash, ct) : null;
+        ValidatedArchive validated;
         try
         {
-            await UploadAsync(archive, volume, image, progress, ct);
-            // The old content is deleted and the new one listed side by side (the listing skips the old).
-            progress?.Report(new BackupProgress("Deleting old content and checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
-            deleting = true;
-            var delete = RunInVolumeAsync(volume, image, "deleting the old content", root => ["rm", "-rf", "--", $"{root}/{trash}"], ct);
-            var listing = ListAsync(volume, image, trash, ct);
-            await Task.WhenAll(delete, listing);
-            Check(archive, await listing);
-            step.Done(archive.Volume.TarBytes);
+            validated = await UploadAsync(archive, volume, image, progress, ct);
         }
-        catch (Exception e) when (!deleting && e is not (OperationCanceledException or DockerUnavailableException))
+        catch (Exception e) when (e is not DockerUnavailableException)
         {
-            throw new OldContentKeptException(volume, trash, e);
+            if (deleting is not null)
+            {
+                // The caller puts the safety copy back; the deletion must be over before that moves the volume's content.
+                try
+                {
+                    await deleting;
+                }
+                catch (Exception)
+                {
+                    // The upload's failure is the one reported; the rollback moves whatever is left aside.
+                }
+
+                throw;
+            }
+
+            await PutOldContentBackAsync(volume, image, trash, e);
+            throw;
+        }
+
+        // The old content is deleted (or its deletion finished) and the new one listed side by side (the listing skips the old).
+        progress?.Report(new BackupProgress("Deleting old content and checking", volume, archive.Volume.TarBytes, archive.Volume.TarBytes));
+        deleting ??= DeleteAsync(volume, image, trash, ct);
+        var listing = ListAsync(volume, image, trash, ct);
+        await Task.WhenAll(deleting, listing);
+        Check(validated, await listing);
+        step.Done(archive.Volume.TarBytes);
+    }
+
+    private Task<long> DeleteAsync(string volume, string image, string trash, CancellationToken ct) =>
+        RunInVolumeAsync(volume, image, "deleting the old content", root => ["rm", "-rf", "--", $"{root}/{trash}"], ct);
+
+    /// <summary>
+    /// After a failed upload: removes what it wrote and moves the old content back out of <paramref name="trash"/>,
+    /// whatever the failure (a cancelled restore too), then throws <see cref="OldContentPutBackException"/> (or rethrows
+    /// a cancellation); when that fails too, <see cref="OldContentKeptException"/> names where the old content is.
+    /// </summary>
+    private async Task PutOldContentBackAsync(string volume, string image, string trash, Exception failure)
+    {
+        try
+        {
+            await RunInVolumeAsync(volume, image, "putting the old content back", root => ["sh", "-c", VolumeScripts.PutBack, $"{root}/{trash}", root],
+                CancellationToken.None);
+        }
+        catch (Exception e) when (e is DockerOperationException or DockerUnavailableException or DockerNotFoundException)
+        {
+            BackupLog.PutBackFailed(logger, e, volume, trash);
+            throw new OldContentKeptException(volume, trash, failure);
+        }
+
+        if (failure is not OperationCanceledException)
+        {
+            throw new OldContentPutBackException(volume, failure);
         }
     }
 
@@ -97,7 +156,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
 
     /// <summary>Creates <paramref name="newVolume"/> with the labels and fills it from the archive; removed again on any failure.</summary>
     public async Task RestoreIntoNewVolumeAsync(
-        ValidatedArchive archive, string newVolume, IReadOnlyDictionary<string, string> labels, IProgress<BackupProgress>? progress, CancellationToken ct)
+        CheckedArchive archive, string newVolume, IReadOnlyDictionary<string, string> labels, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         using var step = PanelStep.Start("volume restore into new", newVolume).Tag("volume.source", archive.Volume.Name);
         await CheckNewVolumeNameAsync(newVolume, ct);
@@ -105,8 +164,7 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         await docker.CreateVolumeAsync(newVolume, labels, ct);
         try
         {
-            await UploadAsync(archive, newVolume, image, progress, ct);
-            await ListAndCheckAsync(archive, newVolume, image, progress, ct);
+            await ListAndCheckAsync(await UploadAsync(archive, newVolume, image, progress, ct), newVolume, image, progress, ct);
             step.Done(archive.Volume.TarBytes);
             JobRun.MovedBytes(archive.Volume.TarBytes);
         }
@@ -121,18 +179,18 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
     /// Refuses, naming the numbers, when Docker's volume storage cannot hold an archive's content in its volume even
     /// once the volume is emptied: read by one helper (each volume mounted read-only) before anything is stopped.
     /// </summary>
-    public async Task CheckRoomAsync(IReadOnlyList<ValidatedArchive> archives, CancellationToken ct)
+    public async Task CheckRoomAsync(IReadOnlyList<ManifestVolume> volumes, CancellationToken ct)
     {
-        if (archives.Count == 0)
+        if (volumes.Count == 0)
         {
             return;
         }
 
         var image = stack.HelperImage;
-        var needs = archives.ToDictionary(a => "/v/" + a.Volume.Name, a => a.Volume, StringComparer.Ordinal);
+        var needs = volumes.ToDictionary(v => "/v/" + v.Name, v => v, StringComparer.Ordinal);
         var run = await helpers.RunAsync(
-            new HelperContainerSpec(stack.Project, image, [.. archives.Select(a => new HelperVolumeMount(a.Volume.Name, "/v/" + a.Volume.Name, ReadOnly: true))],
-                ["sh", "-c", VolumeScripts.Room, "room", .. archives.SelectMany(a => new[] { "/v/" + a.Volume.Name, a.Volume.TarBytes.ToString(CultureInfo.InvariantCulture) })],
+            new HelperContainerSpec(stack.Project, image, [.. volumes.Select(v => new HelperVolumeMount(v.Name, "/v/" + v.Name, ReadOnly: true))],
+                ["sh", "-c", VolumeScripts.Room, "room", .. volumes.SelectMany(v => new[] { "/v/" + v.Name, v.TarBytes.ToString(CultureInfo.InvariantCulture) })],
                 // du reads folders of other users as root does by default; the mounts are read-only.
                 AllowDeletingAnyFile: true), readOutput: true, ct);
         if (run.ExitCode != 0)
@@ -173,8 +231,11 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         stderr.Select(line => line.Trim())
             .Where(line => line.Length > 0 && (skipped is null || !line.Contains(skipped, StringComparison.Ordinal)));
 
-    /// <summary>Uploads the validated tar into <paramref name="targetVolume"/>, mounted where the tar's root folder goes.</summary>
-    private async Task UploadAsync(ValidatedArchive archive, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// Uploads the checked tar into <paramref name="targetVolume"/>, mounted where the tar's root folder goes, checking
+    /// every entry and the counts as it goes (<see cref="ArchiveUpload"/>); returns what the upload held.
+    /// </summary>
+    private async Task<ValidatedArchive> UploadAsync(CheckedArchive archive, string targetVolume, string image, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var volume = archive.Volume;
         var helper = await docker.CreateHelperContainerAsync(
@@ -182,10 +243,8 @@ public sealed class VolumeContent(IDockerEngine docker, HelperRuns helpers, Stac
         try
         {
             progress?.Report(new BackupProgress("Writing", targetVolume, 0, volume.TarBytes));
-            await using var tar = archive.OpenTar(bytes => progress?.Report(new BackupProgress("Writing", targetVolume, bytes, volume.TarBytes)));
-            await docker.PutArchiveAsync(helper, "/v", tar, ct);
-            // The upload may stop reading at the tar's end marker; reading on re-hashes the rest of the file.
-            await tar.CopyToAsync(Stream.Null, ct);
+            return await ArchiveUpload.UploadAsync(archive, (tar, token) => docker.PutArchiveAsync(helper, "/v", tar, token),
+                bytes => progress?.Report(new BackupProgress("Writing", targetVolume, bytes, volume.TarBytes)), ct);
         }
         finally
         {

@@ -12,22 +12,42 @@ public sealed class VolumeReplacer(
     IDockerEngine docker, StackVolumes stack, SetArchives sets, VolumeContent content, SetWriter writer, IBackupSetRecorder? recorder,
     TimeProvider time, ILogger logger) : IVolumeReplacer
 {
-    public async Task<ValidatedSet?> CheckAsync(
+    public async Task<CheckedSet?> CheckAsync(
         string? setFolder, IReadOnlyList<string> restore, IReadOnlyList<string> empty, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         stack.RefuseWhileStale(restore.Count > 0 ? "restored" : "reset");
-        ValidatedSet? source = null;
-        if (restore.Count > 0)
+        if (restore.Count == 0)
         {
-            // Every archive is checked before anything is stopped or replaced: a corrupt set touches nothing.
-            source = await sets.ValidateAsync(setFolder ?? throw new ArgumentNullException(nameof(setFolder)), restore, progress, ct);
+            await stack.ResolveAsync(empty, ct);
+            return null;
         }
 
-        await stack.ResolveAsync([.. restore, .. empty], ct);
-        // Room first: a volume the archive cannot fill is never stopped, let alone emptied.
+        var folder = sets.ResolveFolder(setFolder ?? throw new ArgumentNullException(nameof(setFolder)));
+        var volumes = SetArchives.Choose(await SetArchives.ReadManifestAsync(folder, ct), restore);
+        // Every archive's size and SHA-256 are checked before anything is stopped or replaced: a corrupt set touches
+        // nothing. Its tar entries are checked as they are uploaded, in the same read. Beside the hashing, read-only:
+        // the volumes are resolved and the room is checked, so that a volume the archive cannot fill is never stopped,
+        // let alone emptied. When both refuse, the archive's refusal is the one reported.
+        var hashing = sets.CheckAsync(folder, restore, walkTars: false, progress, ct);
+        var room = ResolveAndCheckRoomAsync([.. restore, .. empty], volumes, progress, ct);
+        try
+        {
+            await Task.WhenAll(hashing, room);
+        }
+        catch (Exception) when (hashing.IsFaulted)
+        {
+            await hashing;
+        }
+
+        return await hashing;
+    }
+
+    private async Task ResolveAndCheckRoomAsync(
+        IReadOnlyList<string> replaced, IReadOnlyList<ManifestVolume> restored, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        await stack.ResolveAsync(replaced, ct);
         progress?.Report(new BackupProgress("Checking room", null, 0, null));
-        await content.CheckRoomAsync(source?.Archives ?? [], ct);
-        return source;
+        await content.CheckRoomAsync(restored, ct);
     }
 
     public async Task<ReplacementOutcome> ReplaceAsync(
@@ -81,10 +101,10 @@ public sealed class VolumeReplacer(
     public async Task RollBackAsync(string safetyFolder, CancellationToken ct)
     {
         // The image is the setting, never one the manifest names (a set may come from anywhere).
-        var safety = await sets.ValidateAsync(safetyFolder, null, null, ct);
+        var safety = await sets.CheckAsync(safetyFolder, null, walkTars: true, null, ct);
         foreach (var archive in safety.Archives)
         {
-            await content.ReplaceAsync(archive, progress: null, ct);
+            await content.ReplaceAsync(archive, oldContentIsCopied: false, progress: null, ct);
             BackupLog.VolumeRestored(logger, archive.Volume.Name, safety.Manifest.SetId);
         }
     }
@@ -234,7 +254,7 @@ public sealed class VolumeReplacer(
                     {
                         await content.ReplaceAsync(replacement.Source!.ArchiveOf(b.Volume)
                             ?? throw new BackupRefusedException($"Volume {b.Volume} was not validated in set {replacement.Source.Manifest.SetId}; nothing was replaced."),
-                            progress, ct);
+                            oldContentIsCopied: safety is not null, progress, ct);
                         BackupLog.VolumeRestored(logger, b.Volume, replacement.Source.Manifest.SetId);
                     }
                     else

@@ -9,6 +9,9 @@ internal static class VolumeScripts
     /// <summary>Moves a volume's old content into a trash folder inside it, or empties it when there is no room; see the file.</summary>
     public static readonly string MoveAside = Read("move-aside.sh");
 
+    /// <summary>Puts the old content back from the trash folder after a failed upload, removing the new; see the file.</summary>
+    public static readonly string PutBack = Read("put-back.sh");
+
     /// <summary>Free bytes (and, when short, the bytes a volume's content takes) for each volume; see the file.</summary>
     public static readonly string Room = Read("room.sh");
 
