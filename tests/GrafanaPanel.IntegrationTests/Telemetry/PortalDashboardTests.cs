@@ -53,11 +53,13 @@ public sealed partial class PortalDashboardTests(TelemetryFixture fixture)
     [Fact]
     public void The_portals_meter_is_exported_with_its_labels()
     {
+        // At least once: the meter and the default registry are the process's, and other portals of this test run
+        // (in-process, in other test classes) may have recorded into them too.
         Assert.Matches(@"grafanapanel_job_duration_seconds_bucket\{job=""backup"",outcome=""success"",le=", fixture.Metrics);
-        Assert.Matches(@"grafanapanel_job_bytes_count\{job=""backup""\} 1", fixture.Metrics);
+        Assert.Matches(@"grafanapanel_job_bytes_count\{job=""backup""\} [1-9]", fixture.Metrics);
         Assert.Matches(@"grafanapanel_docker_call_duration_seconds_count\{operation=""GetArchiveAsync"",outcome=""success""\}", fixture.Metrics);
-        Assert.Matches(@"grafanapanel_grafana_call_duration_seconds_count\{operation=""GET /api/health"",outcome=""failure""\} 1", fixture.Metrics);
-        Assert.Matches(@"grafanapanel_probe_duration_seconds_count\{outcome=""failure"",service=""probe-test""\} 1", fixture.Metrics);
+        Assert.Matches(@"grafanapanel_grafana_call_duration_seconds_count\{operation=""GET /api/health"",outcome=""failure""\} [1-9]", fixture.Metrics);
+        Assert.Matches(@"grafanapanel_probe_duration_seconds_count\{outcome=""failure"",service=""probe-test""\} [1-9]", fixture.Metrics);
     }
 
     // A sample line's metric name; the dashboard's metric names all start with grafanapanel_.

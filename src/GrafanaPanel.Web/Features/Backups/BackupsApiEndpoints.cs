@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Api;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Backups.Archive;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -221,30 +222,9 @@ public static class BackupsApiEndpoints
                 return TypedResults.NoContent();
             })
             .WithSummary("Replace a schedule (Instructor)");
-        schedules.MapDelete("/{id:guid}", async (Guid id, [FromServices] IBackupService service, CancellationToken ct) =>
-            {
-                await service.DeleteScheduleAsync(id, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Delete a schedule; its sets stay (Instructor)");
-        schedules.MapPost("/{id:guid}/pause", async (Guid id, [FromServices] IBackupService service, CancellationToken ct) =>
-            {
-                await service.SetPausedAsync(id, true, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Pause a schedule (Instructor)");
-        schedules.MapPost("/{id:guid}/resume", async (Guid id, [FromServices] IBackupService service, CancellationToken ct) =>
-            {
-                await service.SetPausedAsync(id, false, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Resume a schedule (Instructor)");
-        schedules.MapPost("/{id:guid}/run", async (Guid id, [FromServices] IBackupService service, CancellationToken ct) =>
-            {
-                await service.RunScheduleNowAsync(id, ct);
-                return TypedResults.Accepted($"{ApiRoutes.Prefix}/backups/sets?trigger=scheduled");
-            })
-            .WithSummary("Run a schedule now (Instructor)");
+        schedules.MapScheduleActions<IBackupService>("a schedule", (service, id, ct) => service.DeleteScheduleAsync(id, ct),
+            (service, id, paused, ct) => service.SetPausedAsync(id, paused, ct), (service, id, ct) => service.RunScheduleNowAsync(id, ct),
+            $"{ApiRoutes.Prefix}/backups/sets?trigger=scheduled");
         schedules.MapPost("/{id:guid}/retention", async (Guid id, [FromServices] IBackupService service, CancellationToken ct) =>
                 TypedResults.Ok(new { deleted = await service.ApplyRetentionAsync(id, ct) }))
             .WithSummary("Apply the schedule's retention now (Instructor): the ids of the sets it deleted");

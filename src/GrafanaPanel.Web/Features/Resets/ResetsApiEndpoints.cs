@@ -1,6 +1,7 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Api;
 using GrafanaPanel.Web.Features.Stack;
+using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -143,30 +144,9 @@ public static class ResetsApiEndpoints
                 return TypedResults.NoContent();
             })
             .WithSummary("Replace a reset schedule (Instructor)");
-        schedules.MapDelete("/{id:guid}", async (Guid id, [FromServices] IResetService service, CancellationToken ct) =>
-            {
-                await service.DeleteScheduleAsync(id, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Delete a reset schedule (Instructor)");
-        schedules.MapPost("/{id:guid}/pause", async (Guid id, [FromServices] IResetService service, CancellationToken ct) =>
-            {
-                await service.SetSchedulePausedAsync(id, true, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Pause a reset schedule (Instructor)");
-        schedules.MapPost("/{id:guid}/resume", async (Guid id, [FromServices] IResetService service, CancellationToken ct) =>
-            {
-                await service.SetSchedulePausedAsync(id, false, ct);
-                return TypedResults.NoContent();
-            })
-            .WithSummary("Resume a reset schedule (Instructor)");
-        schedules.MapPost("/{id:guid}/run", async (Guid id, [FromServices] IResetService service, CancellationToken ct) =>
-            {
-                await service.RunScheduleNowAsync(id, ct);
-                return TypedResults.Accepted($"{ApiRoutes.Prefix}/resets");
-            })
-            .WithSummary("Run a reset schedule now (Instructor)");
+        schedules.MapScheduleActions<IResetService>("a reset schedule", (service, id, ct) => service.DeleteScheduleAsync(id, ct),
+            (service, id, paused, ct) => service.SetSchedulePausedAsync(id, paused, ct), (service, id, ct) => service.RunScheduleNowAsync(id, ct),
+            $"{ApiRoutes.Prefix}/resets");
     }
 
     private static async Task<ResetScheduleInput?> InputOfAsync(IResetService service, ResetScheduleRequest? body, CancellationToken ct) =>
