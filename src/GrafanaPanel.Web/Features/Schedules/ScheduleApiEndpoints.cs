@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Mvc;
 
 namespace GrafanaPanel.Web.Features.Schedules;
 
@@ -19,29 +18,33 @@ public static class ScheduleApiEndpoints
         string runLocation)
         where TService : notnull
     {
-        schedules.MapDelete("/{id:guid}", async (Guid id, [FromServices] TService service, CancellationToken ct) =>
+        schedules.MapDelete("/{id:guid}", async (Guid id, HttpContext http, CancellationToken ct) =>
             {
-                await delete(service, id, ct);
+                await delete(ServiceOf<TService>(http), id, ct);
                 return TypedResults.NoContent();
             })
             .WithSummary($"Delete {what}; what it made stays (Instructor)");
-        schedules.MapPost("/{id:guid}/pause", async (Guid id, [FromServices] TService service, CancellationToken ct) =>
+        schedules.MapPost("/{id:guid}/pause", async (Guid id, HttpContext http, CancellationToken ct) =>
             {
-                await setPaused(service, id, true, ct);
+                await setPaused(ServiceOf<TService>(http), id, true, ct);
                 return TypedResults.NoContent();
             })
             .WithSummary($"Pause {what} (Instructor)");
-        schedules.MapPost("/{id:guid}/resume", async (Guid id, [FromServices] TService service, CancellationToken ct) =>
+        schedules.MapPost("/{id:guid}/resume", async (Guid id, HttpContext http, CancellationToken ct) =>
             {
-                await setPaused(service, id, false, ct);
+                await setPaused(ServiceOf<TService>(http), id, false, ct);
                 return TypedResults.NoContent();
             })
             .WithSummary($"Resume {what} (Instructor)");
-        schedules.MapPost("/{id:guid}/run", async (Guid id, [FromServices] TService service, CancellationToken ct) =>
+        schedules.MapPost("/{id:guid}/run", async (Guid id, HttpContext http, CancellationToken ct) =>
             {
-                await runNow(service, id, ct);
+                await runNow(ServiceOf<TService>(http), id, ct);
                 return TypedResults.Accepted(runLocation);
             })
             .WithSummary($"Run {what} now (Instructor)");
     }
+
+    // Resolved from the request rather than bound as a parameter: the route-handler analyzer cannot read a generic one.
+    private static TService ServiceOf<TService>(HttpContext http)
+        where TService : notnull => http.RequestServices.GetRequiredService<TService>();
 }
