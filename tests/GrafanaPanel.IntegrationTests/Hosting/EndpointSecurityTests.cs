@@ -14,6 +14,9 @@ public sealed class EndpointSecurityTests : IAsyncLifetime
     private static readonly HashSet<string> AnonymousRoutes =
     [
         "/healthz", "/readyz", "/metrics", "/account/login", "/account/signin", "/account/setup", "/error",
+        // The API reference page's scripts and icon (the Scalar package's own, served by the portal rather than a CDN); the page
+        // and the OpenAPI document they read need a sign-in.
+        "/api/reference/scalar.js", "/api/reference/scalar.aspnetcore.js", "/api/reference/favicon.svg",
     ];
 
     private readonly PanelAppFactory _app = new();
@@ -61,7 +64,7 @@ public sealed class EndpointSecurityTests : IAsyncLifetime
             .Select(e => e.Route)
             .ToHashSet();
 
-        Assert.Subset(AnonymousRoutes, anonymous);
+        Assert.True(anonymous.IsSubsetOf(AnonymousRoutes), "anonymous routes nobody listed: " + string.Join(", ", anonymous.Except(AnonymousRoutes)));
     }
 
     [Fact]
