@@ -1,13 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
-using System.Threading.Channels;
-using Docker.DotNet;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.Web.Docker;
 

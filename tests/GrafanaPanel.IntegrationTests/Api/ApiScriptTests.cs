@@ -106,7 +106,7 @@ public sealed class ApiScriptTests : IAsyncLifetime
         Assert.Equal("", await BackupRig.InVolumeAsync(_volume, "ls -A /d", readOnly: true));
         Assert.Equal("running", await ResetLab.StateAsync(_app));
         // Each action is in the audit log as the token's owner, as the pages would record it.
-        using var client = await SignedInClientAsync(portal);
+        using var client = await PortalClients.SignedInAsync(portal);
         using var audit = JsonDocument.Parse(await client.GetStringAsync("/api/v1/audit?take=200"));
         var entries = audit.RootElement.GetProperty("entries").EnumerateArray()
             .Select(e => (Action: e.GetProperty("action").GetString(), User: e.GetProperty("user").GetString(), Ok: e.GetProperty("succeeded").GetBoolean()))
@@ -150,23 +150,11 @@ public sealed class ApiScriptTests : IAsyncLifetime
 
     private static async Task<string> CreateTokenAsync(PortalProcess portal)
     {
-        using var client = await SignedInClientAsync(portal);
+        using var client = await PortalClients.SignedInAsync(portal);
         using var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "lab script", scope = "Instructor", expiresInDays = 7 });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
-    }
-
-    private static async Task<HttpClient> SignedInClientAsync(PortalProcess portal)
-    {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseProxy = false })
-        {
-            BaseAddress = new Uri(portal.Address),
-        };
-        var signIn = await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
-        Assert.Equal("/", signIn.Headers.Location?.OriginalString);
-        client.DefaultRequestHeaders.Add(GrafanaPanel.Web.Features.WebSecurity.CrossOriginWriteGuard.HeaderName, "1");
-        return client;
     }
 
     private static string RepositoryRoot()

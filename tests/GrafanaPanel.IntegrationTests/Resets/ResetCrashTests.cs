@@ -63,7 +63,7 @@ public sealed class ResetCrashTests : IAsyncLifetime
         await using (var portal = await StartPortalAsync())
         {
             await portal.WaitForServicesAsync(2);
-            using var client = await SignedInClientAsync(portal);
+            using var client = await PortalClients.SignedInAsync(portal);
             runId = await RequestResetAsync(client);
 
             // Killed as soon as the reset has stopped the services.
@@ -75,7 +75,7 @@ public sealed class ResetCrashTests : IAsyncLifetime
 
         await using (var portal = await StartPortalAsync())
         {
-            using var client = await SignedInClientAsync(portal);
+            using var client = await PortalClients.SignedInAsync(portal);
 
             // The stack is running again, from the journal the reset wrote before it stopped anything.
             await Eventually.ReturnsAsync(() => ResetLab.StateAsync(_app), s => s == "running", Wait, "app to run again");
@@ -92,19 +92,6 @@ public sealed class ResetCrashTests : IAsyncLifetime
             Assert.Equal("", await BackupRig.InVolumeAsync(_volume, "ls -A /d", readOnly: true));
             Assert.Equal("running", await ResetLab.StateAsync(_app));
         }
-    }
-
-    private static async Task<HttpClient> SignedInClientAsync(PortalProcess portal)
-    {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseProxy = false })
-        {
-            BaseAddress = new Uri(portal.Address),
-        };
-        var signIn = await PanelAppFactory.SignInAsync(client, PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
-        Assert.Equal("/", signIn.Headers.Location?.OriginalString);
-        // What a script sends with its writes (POST /api/resets).
-        client.DefaultRequestHeaders.Add(GrafanaPanel.Web.Features.WebSecurity.CrossOriginWriteGuard.HeaderName, "1");
-        return client;
     }
 
     private static async Task<Guid> RequestResetAsync(HttpClient client)
