@@ -44,6 +44,41 @@ public sealed class OfflineStackFixture : IAsyncLifetime
         }
     }
 
+    private readonly SemaphoreSlim _portalStart = new(1, 1);
+    private bool _portalStarted;
+
+    /// <summary>
+    /// Starts the portal's container in the stack (tests/stack/up.sh panel: its image built from the repository's
+    /// Dockerfile) once for the collection and waits until its /readyz is healthy; later callers find it running.
+    /// </summary>
+    public async Task StartPortalAsync()
+    {
+        EnsureStarted();
+        await _portalStart.WaitAsync();
+        try
+        {
+            if (_portalStarted)
+            {
+                return;
+            }
+
+            var up = await StackScriptAsync("up.sh", ["panel"], StartTimeout);
+            Assert.True(up.ExitCode == 0, $"tests/stack/up.sh panel failed: {up.Output}");
+            await Eventually.HoldsAsync("the portal's /readyz healthy", async () =>
+            {
+                using var response = await Http.GetAsync(Url("PANEL_PORT", "/readyz"));
+                var body = await response.Content.ReadAsStringAsync();
+                var healthy = response.IsSuccessStatusCode && JsonDocument.Parse(body).RootElement.GetProperty("status").GetString() == "Healthy";
+                return (healthy, $"{(int)response.StatusCode} {body}");
+            }, TimeSpan.FromMinutes(2));
+            _portalStarted = true;
+        }
+        finally
+        {
+            _portalStart.Release();
+        }
+    }
+
     public static Task<ToolResult> StackScriptAsync(string script, IEnumerable<string> arguments, TimeSpan timeout) =>
         Tool.RunAsync("bash", [Path.Combine(Repo.StackScripts, script), .. arguments], timeout);
 
@@ -81,6 +116,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
+        _portalStart.Dispose();
         if (string.Equals(Environment.GetEnvironmentVariable("STACK_TESTS_KEEP"), "true", StringComparison.OrdinalIgnoreCase))
         {
             return;

@@ -12,18 +12,7 @@ public sealed class PortalOnStackTests(OfflineStackFixture stack)
     [Fact]
     public async Task The_portal_starts_in_the_stack_is_ready_serves_a_working_page_and_is_scraped_by_Prometheus()
     {
-        stack.EnsureStarted();
-
-        var up = await OfflineStackFixture.StackScriptAsync("up.sh", ["panel"], TimeSpan.FromMinutes(20));
-        Assert.True(up.ExitCode == 0, $"tests/stack/up.sh panel failed: {up.Output}");
-
-        await Eventually.HoldsAsync("the portal's /readyz healthy", async () =>
-        {
-            using var response = await stack.Http.GetAsync(stack.Url("PANEL_PORT", "/readyz"));
-            var body = await response.Content.ReadAsStringAsync();
-            var healthy = response.IsSuccessStatusCode && JsonDocument.Parse(body).RootElement.GetProperty("status").GetString() == "Healthy";
-            return (healthy, $"{(int)response.StatusCode} {body}");
-        }, TimeSpan.FromMinutes(2));
+        await stack.StartPortalAsync();
 
         // The image lays out every asset its page needs: styled, the circuit live, a tab and a form answering.
         await using (var browser = await Browser.LaunchAsync())

@@ -6,7 +6,8 @@
   real Loki does (retention without a delete request store), creates its directories under the
   configured paths, answers /ready with 503 for READY_DELAY seconds and then "ready", accepts
   JSON pushes on /loki/api/v1/push and stores them under the chunks directory, and answers
-  labels, label values and simple stream-selector queries from what it stored.
+  labels, label values and simple queries from what it stored: a stream selector followed by
+  line filters (|= "text", != "text", |~ "regex", !~ "regex").
 """
 
 import json
@@ -90,6 +91,24 @@ def parse_selector(query):
     return matchers
 
 
+def parse_line_filters(query):
+    """The line filters after the selector (|= != |~ !~ with a double-quoted string) as one predicate on a line."""
+    selector = re.match(r"\s*\{.*?\}", query or "")
+    rest = query[selector.end():] if selector else ""
+    tests = []
+    for op, value in re.findall(r'(\|=|!=|\|~|!~)\s*"((?:[^"\\]|\\.)*)"', rest):
+        value = value.encode().decode("unicode_escape")
+        if op == "|=":
+            tests.append(lambda line, v=value: v in line)
+        elif op == "!=":
+            tests.append(lambda line, v=value: v not in line)
+        elif op == "|~":
+            tests.append(lambda line, v=value: re.search(v, line) is not None)
+        else:
+            tests.append(lambda line, v=value: re.search(v, line) is None)
+    return lambda line: all(test(line) for test in tests)
+
+
 def main(argv):
     if standin.has_flag(argv, "health"):
         return health(argv)
@@ -169,9 +188,12 @@ def main(argv):
         def query_range(self):
             query = (self.query.get("query") or [""])[0]
             limit = int((self.query.get("limit") or ["100"])[0])
+            keep = parse_line_filters(query)
             result = []
             for labels, entries in store.select(parse_selector(query)):
-                newest = sorted(entries, reverse=True)[:limit]
+                newest = sorted((e for e in entries if keep(e[1])), reverse=True)[:limit]
+                if not newest:
+                    continue
                 result.append({"stream": labels, "values": [[str(ts), line] for ts, line in newest]})
             return self.send_json(200, {"status": "success", "data": {"resultType": "streams", "result": result}})
 

@@ -5,11 +5,13 @@ Reads the config (with -config.expand-env), refuses a missing or invalid block r
 each configured receiver on the endpoint the config gives (a receiver left on localhost is as
 unreachable from other containers as the real one), and serves the HTTP API on
 server.http_listen_port: /ready (503 for READY_DELAY seconds, then "ready"), /metrics,
-/api/echo, /api/traces/{id}, /api/search. OTLP/HTTP (JSON) and Zipkin (JSON) spans are stored
-in the WAL directory; gRPC and Thrift ports accept connections only. The metrics generator is
-not emulated: nothing is remote-written to Prometheus.
+/api/echo, /api/traces/{id}, /api/search. OTLP/HTTP spans (protobuf, as the OpenTelemetry SDKs
+send them, read by otlp_proto.py; or JSON, gzip-compressed or not) and Zipkin (JSON) spans are
+stored in the WAL directory as OTLP/JSON; gRPC and Thrift ports accept connections only. The
+metrics generator is not emulated: nothing is remote-written to Prometheus.
 """
 
+import gzip
 import json
 import os
 import sys
@@ -17,6 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import otlp_proto  # noqa: E402
 import standin  # noqa: E402
 
 VERSION = "2.9.0"
@@ -144,12 +147,35 @@ def main(argv):
             return self.send_json(200, {"traces": found, "metrics": {"inspectedTraces": len(store.traces)}})
 
         def otlp(self):
-            payload = self.json_body()
-            if payload is None or "resourceSpans" not in payload:
-                metrics.inc("tempo_receiver_refused_spans", 1, receiver="otlp", transport="http")
-                return self.send_text(400, "the stand-in accepts OTLP/HTTP JSON only\n")
-            accept(payload, "otlp")
-            return self.send_json(200, {})
+            body = self.body()
+            if "gzip" in (self.headers.get("Content-Encoding") or "").lower():
+                try:
+                    body = gzip.decompress(body)
+                except (OSError, EOFError) as e:
+                    return self.refuse_otlp(f"the body is not valid gzip: {e}")
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type == "application/x-protobuf":
+                try:
+                    payload = otlp_proto.decode_export_trace_request(body)
+                except otlp_proto.DecodeError as e:
+                    return self.refuse_otlp(f"the body is not an ExportTraceServiceRequest: {e}")
+                accept(payload, "otlp")
+                # An empty ExportTraceServiceResponse: everything accepted.
+                return self.send_bytes(200, b"", "application/x-protobuf")
+            if content_type == "application/json":
+                try:
+                    payload = json.loads(body or b"{}")
+                except json.JSONDecodeError:
+                    payload = None
+                if not isinstance(payload, dict) or "resourceSpans" not in payload:
+                    return self.refuse_otlp("expected an OTLP/JSON object with resourceSpans")
+                accept(payload, "otlp")
+                return self.send_json(200, {})
+            return self.refuse_otlp(f"unsupported Content-Type {content_type!r}: send application/x-protobuf or application/json")
+
+        def refuse_otlp(self, reason):
+            metrics.inc("tempo_receiver_refused_spans", 1, receiver="otlp", transport="http")
+            return self.send_text(400, reason + "\n")
 
         def zipkin(self):
             payload = self.json_body()
