@@ -77,6 +77,7 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
     {
         var baseUrl = _app.ServerAddress.TrimEnd('/');
         var page = await (await _browser.Instance.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 1000 } })).NewPageAsync();
+        var failures = Infrastructure.Browser.TrackFailedRequests(page, baseUrl);
         await Infrastructure.Browser.SignInAsync(page, baseUrl, PanelAppFactory.AdminEmail, PanelAppFactory.AdminPassword);
 
         await Infrastructure.Browser.GotoInteractiveAsync(page, baseUrl);
@@ -92,6 +93,8 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
         await Infrastructure.Browser.GotoInteractiveAsync(page, $"{baseUrl}/services/grafana");
         await AssertChartAsync(page.Locator("[data-test=latency-chart]"), "ms");
         await Assertions.Expect(page.Locator("[data-test=latency-chart] path.mud-chart-line").First).ToBeVisibleAsync();
+        // The heartbeat's beats are empty spans that only the portal's own style sheet gives a size.
+        await Assertions.Expect(page.Locator("[data-test=heartbeat] .beat").First).ToBeVisibleAsync();
         await Infrastructure.Browser.SaveScreenshotAsync(page, "service-latency.png");
 
         await Infrastructure.Browser.GotoInteractiveAsync(page, $"{baseUrl}/resets");
@@ -107,6 +110,7 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
         await AssertChartAsync(page.Locator("[data-test=sets-size-chart]"), "B", "KiB", "MiB");
         await AssertChartAsync(page.Locator("[data-test=sets-duration-chart]"), "s");
         await Infrastructure.Browser.SaveScreenshotAsync(page, "backup-charts.png");
+        Assert.True(failures.Count == 0, $"Requests of the portal's pages failed:\n{string.Join('\n', failures)}");
     }
 
     /// <summary>A drawn series, and value axis ticks that all end in one of the units.</summary>

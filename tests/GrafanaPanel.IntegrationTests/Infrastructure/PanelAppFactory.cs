@@ -70,7 +70,10 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        // Hosted from the test's bin folder, the app finds its style sheets and scripts through the build manifest.
+        // Hosted from the test's bin folder, the app finds its style sheets and scripts through the build manifest:
+        // the framework's and MudBlazor's from their packages, its own (linked into wwwroot from wwwroot-assets/, which
+        // the manifest does not follow) from wwwroot-assets/ as the web root, as the published app has them in wwwroot.
+        builder.UseWebRoot(RepositoryFolder("wwwroot-assets"));
         builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Panel", ConnectionString);
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Log));
@@ -83,6 +86,19 @@ public class PanelAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    private static string RepositoryFolder(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "GrafanaPanel.sln")))
+            {
+                return Path.Combine(dir.FullName, name);
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (GrafanaPanel.sln) was not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>Waits until migrations ran and the first Admin exists (start-up does this in the background).</summary>
