@@ -16,13 +16,13 @@ public sealed class AuditExportTests : IAsyncLifetime
     private readonly PanelAppFactory _app = new();
     private readonly TestClock _clock = new(Start);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Theory]
     [InlineData("/audit")]

@@ -14,14 +14,14 @@ public sealed class AuditLogTests : IAsyncLifetime
     private readonly TestClock _clock = new(Start);
     private AuditLog _log = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
         _log = TestAudit.LogWithClock(_app, _clock);
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task RecordAsync_stores_who_what_target_outcome_error_and_time()

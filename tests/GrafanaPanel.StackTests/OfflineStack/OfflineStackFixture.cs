@@ -55,7 +55,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
         return document.RootElement.Clone();
     }
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         try
         {
@@ -78,7 +78,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         if (string.Equals(Environment.GetEnvironmentVariable("STACK_TESTS_KEEP"), "true", StringComparison.OrdinalIgnoreCase))
