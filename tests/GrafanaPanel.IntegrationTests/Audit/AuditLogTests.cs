@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.IntegrationTests.Audit;
 
@@ -11,7 +12,7 @@ public sealed class AuditLogTests : IAsyncLifetime
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
     private readonly PanelAppFactory _app = new();
-    private readonly TestClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private AuditLog _log = null!;
 
     public async ValueTask InitializeAsync()
@@ -132,7 +133,7 @@ public sealed class AuditLogTests : IAsyncLifetime
 
     private async Task RecordAtAsync(DateTimeOffset at, AuditRecord record)
     {
-        _clock.Now = at;
+        _clock.SetUtcNow(at);
         await _log.RecordAsync(record);
     }
 
