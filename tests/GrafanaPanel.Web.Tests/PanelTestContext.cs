@@ -8,9 +8,9 @@ namespace GrafanaPanel.Web.Tests;
 /// <summary>
 /// One bunit setup for every component test: MudBlazor with no transitions, loose JS interop, and the
 /// project's own services replaced by small fakes. Disposed asynchronously (MudBlazor's popover service
-/// is only IAsyncDisposable).
+/// is only IAsyncDisposable): xunit v3 calls a test class's DisposeAsync, which BunitContext has.
 /// </summary>
-public abstract class PanelTestContext : BunitContext, IAsyncLifetime
+public abstract class PanelTestContext : BunitContext
 {
     protected PanelTestContext()
     {
@@ -49,10 +49,6 @@ public abstract class PanelTestContext : BunitContext, IAsyncLifetime
             chart.InvokeAsync(() => chart.Instance.OnElementSizeChanged(new MudBlazor.Interop.ElementSize { Width = 900, Height = 240, Timestamp = 1 }));
         }
     }
-
-    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 }
 
 /// <summary>A Docker engine that answers what the test says and records what it was asked to do.</summary>

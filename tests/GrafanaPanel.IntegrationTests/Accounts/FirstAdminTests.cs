@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.IntegrationTests.Accounts;
 
@@ -85,7 +86,7 @@ public sealed class FirstAdminTests
         {
             await app.WaitUntilDatabaseReadyAsync();
             // Issued 31 minutes ago by the command's clock; the portal reads the real clock.
-            var clock = new TestClock(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(31));
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(31));
             var (exit, stdout, _) = await SetupLinkAsync(app, clock);
             Assert.Equal(0, exit);
             var token = TokenOf(stdout);
@@ -102,7 +103,7 @@ public sealed class FirstAdminTests
             Assert.Equal(0, await CountUsersAsync(app));
 
             // 29 minutes old: still valid.
-            clock.Now = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(29);
+            clock.SetUtcNow(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(29));
             var fresh = TokenOf((await SetupLinkAsync(app, clock)).Stdout);
             app.KnownSecrets.Add(fresh);
             Assert.Contains("data-test=\"setup-form\"", await client.GetStringAsync($"/account/setup?token={fresh}"));

@@ -10,9 +10,9 @@ public sealed class RoleCheckTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task A_demoted_user_loses_the_right_at_once_although_the_session_still_claims_the_old_role()

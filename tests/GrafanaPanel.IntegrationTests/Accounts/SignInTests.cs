@@ -12,9 +12,9 @@ public sealed class SignInTests : IAsyncLifetime
     private readonly PanelAppFactory _app = new PanelAppFactory()
         .With("Panel:SignIn:MaxFailedAttempts", "3");
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task The_first_admin_is_created_from_the_environment_and_can_sign_in()
@@ -116,9 +116,9 @@ public sealed class SignInRateLimitTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new PanelAppFactory().With("Panel:SignIn:AttemptsPerMinute", "4");
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task Sign_in_answers_429_past_the_limit_even_with_a_forged_forwarded_for()

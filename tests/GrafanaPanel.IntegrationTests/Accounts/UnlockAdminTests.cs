@@ -18,9 +18,9 @@ public sealed class UnlockAdminTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new PanelAppFactory().With("Panel:SignIn:MaxFailedAttempts", "3");
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task A_locked_out_last_admin_is_unlocked_on_the_host_and_signs_in_again()

@@ -19,9 +19,9 @@ public sealed class AccessTokenTests : IAsyncLifetime
 {
     private readonly ApiPortal _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task Only_the_hash_is_stored_and_the_token_reads_the_api_with_its_last_use_and_creation_recorded()

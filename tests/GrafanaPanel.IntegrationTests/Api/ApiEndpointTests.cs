@@ -22,9 +22,9 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
 
     private readonly ApiPortal _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     /// <summary>Every /api/v1 route as "METHOD /pattern" with its constraints removed.</summary>
     private IReadOnlyList<string> Routes()

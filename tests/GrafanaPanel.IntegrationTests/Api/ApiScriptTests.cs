@@ -64,7 +64,7 @@ public sealed class ApiScriptTests : IAsyncLifetime
         echo "lab cycle done"
         """;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await TestProject.EnsureImageAsync();
         _database = await TestPostgres.CreateDatabaseAsync();
@@ -75,7 +75,7 @@ public sealed class ApiScriptTests : IAsyncLifetime
         _app = await _project.RunAsync("app", ["-v", $"{_volume}:/data", .. health], "sleep", "3600");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _project.DisposeAsync();
         await TestPostgres.DropDatabaseAsync(_database);

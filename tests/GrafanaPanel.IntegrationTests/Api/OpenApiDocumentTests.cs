@@ -13,9 +13,9 @@ public sealed partial class OpenApiDocumentTests : IAsyncLifetime
 {
     private readonly ApiPortal _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task The_document_lists_every_api_v1_route_of_the_route_table_and_nothing_else()

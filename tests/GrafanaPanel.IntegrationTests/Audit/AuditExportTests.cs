@@ -5,6 +5,7 @@ using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.IntegrationTests.Audit;
 
@@ -14,15 +15,15 @@ public sealed class AuditExportTests : IAsyncLifetime
     private const string Header = "\"At\",\"User\",\"Action\",\"Target\",\"Outcome\",\"Error\"\r\n";
 
     private readonly PanelAppFactory _app = new();
-    private readonly TestClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Theory]
     [InlineData("/audit")]
@@ -142,7 +143,7 @@ public sealed class AuditExportTests : IAsyncLifetime
 
     private Task SeedAsync(DateTimeOffset at, AuditRecord record)
     {
-        _clock.Now = at;
+        _clock.SetUtcNow(at);
         return TestAudit.LogWithClock(_app, _clock).RecordAsync(record);
     }
 

@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.IntegrationTests.Audit;
 
@@ -11,17 +12,17 @@ public sealed class AuditLogTests : IAsyncLifetime
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
     private readonly PanelAppFactory _app = new();
-    private readonly TestClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private AuditLog _log = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
         _log = TestAudit.LogWithClock(_app, _clock);
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task RecordAsync_stores_who_what_target_outcome_error_and_time()
@@ -132,7 +133,7 @@ public sealed class AuditLogTests : IAsyncLifetime
 
     private async Task RecordAtAsync(DateTimeOffset at, AuditRecord record)
     {
-        _clock.Now = at;
+        _clock.SetUtcNow(at);
         await _log.RecordAsync(record);
     }
 

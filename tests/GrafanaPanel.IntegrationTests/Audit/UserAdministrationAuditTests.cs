@@ -11,13 +11,13 @@ public sealed class UserAdministrationAuditTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task Every_user_change_an_admin_makes_is_recorded_with_the_admins_email()

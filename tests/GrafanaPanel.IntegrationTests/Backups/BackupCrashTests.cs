@@ -25,14 +25,14 @@ public sealed class BackupCrashTests : IAsyncLifetime
     private string _database = "";
     private string _directory = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _rig = await BackupRig.CreateAsync();
         _database = await TestPostgres.CreateDatabaseAsync();
         _directory = Directory.CreateTempSubdirectory("gp-crash-").FullName;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _rig.DisposeAsync();
         await TestPostgres.DropDatabaseAsync(_database);

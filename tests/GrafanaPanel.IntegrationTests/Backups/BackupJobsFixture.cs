@@ -219,11 +219,11 @@ public abstract class BackupAppTests : IAsyncLifetime
 
     protected BackupAppFactory App { get; } = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await App.InitializeAsync();
         await App.ReadyAsync();
     }
 
-    public Task DisposeAsync() => App.DisposeAllAsync();
+    public ValueTask DisposeAsync() => new(App.DisposeAllAsync());
 }

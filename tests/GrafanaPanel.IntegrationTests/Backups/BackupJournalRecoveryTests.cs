@@ -10,9 +10,9 @@ public sealed class BackupJournalRecoveryTests : IAsyncLifetime
 {
     private BackupRig _rig = null!;
 
-    public async Task InitializeAsync() => _rig = await BackupRig.CreateAsync();
+    public async ValueTask InitializeAsync() => _rig = await BackupRig.CreateAsync();
 
-    public async Task DisposeAsync() => await _rig.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _rig.DisposeAsync();
 
     [Fact]
     public async Task A_restore_whose_second_archive_fails_to_upload_rolls_both_volumes_back_and_starts_their_services()

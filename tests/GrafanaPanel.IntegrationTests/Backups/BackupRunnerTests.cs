@@ -12,9 +12,9 @@ public sealed class BackupRunnerTests : IAsyncLifetime
 {
     private BackupRig _rig = null!;
 
-    public async Task InitializeAsync() => _rig = await BackupRig.CreateAsync();
+    public async ValueTask InitializeAsync() => _rig = await BackupRig.CreateAsync();
 
-    public async Task DisposeAsync() => await _rig.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _rig.DisposeAsync();
 
     [Theory]
     [InlineData(BackupMode.Pause, "paused")]

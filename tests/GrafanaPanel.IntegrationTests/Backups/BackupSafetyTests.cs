@@ -19,9 +19,9 @@ public sealed class BackupSafetyTests : IAsyncLifetime
 {
     private BackupRig _rig = default!;
 
-    public async Task InitializeAsync() => _rig = await BackupRig.CreateAsync();
+    public async ValueTask InitializeAsync() => _rig = await BackupRig.CreateAsync();
 
-    public async Task DisposeAsync() => await _rig.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _rig.DisposeAsync();
 
     [Fact]
     public async Task A_volume_labelled_as_the_portals_is_refused_by_backup_restore_rollback_and_the_engine_though_the_snapshot_shows_a_lab_volume()

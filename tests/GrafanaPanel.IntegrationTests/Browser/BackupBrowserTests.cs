@@ -14,7 +14,7 @@ public sealed class BackupBrowserTests : IAsyncLifetime
     private Infrastructure.Browser _browser = default!;
     private string _volume = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _volume = await _project.CreateVolumeAsync("grafana_data");
         await _project.RunToEndAsync("seed", ["-v", $"{_volume}:/data"], "sh", "-c",
@@ -31,7 +31,7 @@ public sealed class BackupBrowserTests : IAsyncLifetime
         _browser = await Infrastructure.Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

@@ -20,7 +20,7 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
     private Infrastructure.Browser _browser = default!;
     private string _volume = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _volume = await _project.CreateVolumeAsync("grafana_data");
         await _project.RunAsync("grafana", ["-v", $"{_volume}:/var/lib/grafana"], "sh", "-c", "dd if=/dev/zero of=/var/lib/grafana/blob bs=1024 count=3072 && sleep 3600");
@@ -36,7 +36,7 @@ public sealed class ChartsBrowserTests : IAsyncLifetime
         _browser = await Infrastructure.Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

@@ -12,14 +12,14 @@ public sealed class ModulesBrowserTests(OfflineGrafana grafana) : IAsyncLifetime
     private PanelAppFactory _app = default!;
     private Infrastructure.Browser _browser = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await File.WriteAllTextAsync(_catalog, ModuleReadinessOnStackTests.StartedServicesCatalog);
         _app = await ModuleReadinessOnStackTests.StartPortalAsync(grafana, _catalog, realPort: true);
         _browser = await Infrastructure.Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

@@ -13,7 +13,7 @@ public sealed class ProfileBrowserTests : IAsyncLifetime
     private PanelAppFactory _app = default!;
     private Infrastructure.Browser _browser = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _app = new PanelAppFactory { RealPort = true };
         await _app.InitializeAsync();
@@ -21,7 +21,7 @@ public sealed class ProfileBrowserTests : IAsyncLifetime
         _browser = await Infrastructure.Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

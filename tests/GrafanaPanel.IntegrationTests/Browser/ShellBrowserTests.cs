@@ -8,14 +8,14 @@ public sealed class ShellBrowserTests : IAsyncLifetime
     private readonly PanelAppFactory _app = new() { RealPort = true };
     private Infrastructure.Browser _browser = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
         _browser = await Infrastructure.Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

@@ -16,9 +16,9 @@ public sealed class DockerEngineTests : IAsyncLifetime
     private readonly TestProject _project = new();
     private readonly DockerEngine _engine = DockerCli.CreateEngine();
 
-    public Task InitializeAsync() => TestProject.EnsureImageAsync();
+    public ValueTask InitializeAsync() => new(TestProject.EnsureImageAsync());
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _engine.Dispose();
         await _project.DisposeAsync();

@@ -13,9 +13,9 @@ public sealed class UnversionedApiTests : IAsyncLifetime
 
     private readonly TestProject _project = new();
 
-    public Task InitializeAsync() => TestProject.EnsureImageAsync();
+    public ValueTask InitializeAsync() => new(TestProject.EnsureImageAsync());
 
-    public Task DisposeAsync() => _project.DisposeAsync().AsTask();
+    public ValueTask DisposeAsync() => _project.DisposeAsync();
 
     [Fact]
     public async Task Every_call_of_the_engine_uses_an_unversioned_path()

@@ -13,13 +13,13 @@ public sealed class CircuitServicesTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public async Task DisposeAsync() => await ((IAsyncLifetime)_app).DisposeAsync();
+    public async ValueTask DisposeAsync() => await ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task Overlapping_reads_of_one_circuits_backup_and_reset_services_all_succeed()

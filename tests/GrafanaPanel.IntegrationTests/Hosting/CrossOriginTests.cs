@@ -26,9 +26,9 @@ public sealed class CrossOriginTests : IAsyncLifetime
 
     private string Portal => $"http://localhost:{new Uri(_app.ServerAddress).Port}";
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task A_reset_asked_for_from_another_origin_is_refused_and_the_portals_own_origin_with_the_header_is_let_through()

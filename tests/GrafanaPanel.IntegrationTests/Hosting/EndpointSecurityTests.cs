@@ -21,9 +21,9 @@ public sealed class EndpointSecurityTests : IAsyncLifetime
 
     private readonly PanelAppFactory _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task Every_endpoint_refuses_an_anonymous_request()

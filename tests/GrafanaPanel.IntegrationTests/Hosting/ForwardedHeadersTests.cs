@@ -77,7 +77,7 @@ public sealed class ForwardedHeadersTests
     {
         public PanelAppFactory App => app;
 
-        public ValueTask DisposeAsync() => new(((IAsyncLifetime)app).DisposeAsync());
+        public ValueTask DisposeAsync() => ((IAsyncLifetime)app).DisposeAsync();
     }
 
     private static PanelAppFactory Portal() => new PanelAppFactory { RealPort = true }.With("Panel:SignIn:AttemptsPerMinute", "4");

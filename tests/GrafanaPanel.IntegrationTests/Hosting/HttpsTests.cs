@@ -12,13 +12,13 @@ public sealed class HttpsTests : IAsyncLifetime
     private string _database = "";
     private string _directory = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _database = await TestPostgres.CreateDatabaseAsync();
         _directory = Path.Combine(Directory.CreateTempSubdirectory("gp-https-").FullName, "https");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await TestPostgres.DropDatabaseAsync(_database);
         Directory.Delete(Path.GetDirectoryName(_directory)!, recursive: true);

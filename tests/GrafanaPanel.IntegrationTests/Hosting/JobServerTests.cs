@@ -20,9 +20,9 @@ public sealed class JobServerTests : IAsyncLifetime
 {
     private readonly RecordingFactory _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task A_job_enqueued_through_the_client_runs_on_the_in_process_server_with_its_dependencies()

@@ -16,9 +16,9 @@ public sealed class JobsDashboardTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new();
 
-    public Task InitializeAsync() => _app.InitializeAsync();
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     [Fact]
     public async Task An_admin_demoted_a_moment_ago_is_refused_at_once_though_the_cookie_still_says_admin()

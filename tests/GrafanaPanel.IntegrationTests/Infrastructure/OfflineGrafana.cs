@@ -46,7 +46,7 @@ public sealed class OfflineGrafana : IAsyncLifetime
         .With("Grafana:Password", AdminPassword)
         .With("Modules:CatalogPath", catalogPath);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await WaitForOtherRunsAsync();
         var up = await Tool.RunAsync("bash", [Path.Combine(Repo.StackScripts, "up.sh"), "grafana", "postgres", "redis"], StartTimeout);
@@ -68,7 +68,7 @@ public sealed class OfflineGrafana : IAsyncLifetime
         }, ok => ok, TimeSpan.FromMinutes(1), "the Grafana stand-in to answer /api/health");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Admin?.Dispose();
         if (!_started || string.Equals(Environment.GetEnvironmentVariable("STACK_TESTS_KEEP"), "true", StringComparison.OrdinalIgnoreCase))

@@ -19,13 +19,13 @@ public sealed class LearnerAccountsOnStackTests(OfflineGrafana grafana) : IAsync
 {
     private readonly PanelAppFactory _app = grafana.Configure(new PanelAppFactory());
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         // Whatever a failed test left behind in Grafana, so the next test starts from learner-01.
         for (var n = 1; n <= 10; n++)

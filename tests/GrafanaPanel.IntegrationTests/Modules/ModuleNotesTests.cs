@@ -13,13 +13,13 @@ public sealed class ModuleNotesTests : IAsyncLifetime
 {
     private readonly PanelAppFactory _app = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     private async Task<ModuleNotes> NotesForAsync(string role)
     {

@@ -46,13 +46,13 @@ public sealed class ModuleReadinessOnStackTests(OfflineGrafana grafana) : IAsync
     private readonly string _catalog = Path.Combine(Path.GetTempPath(), $"modules-{Guid.NewGuid():N}.yaml");
     private PanelAppFactory _app = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await File.WriteAllTextAsync(_catalog, StartedServicesCatalog);
         _app = await StartPortalAsync(grafana, _catalog);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await ((IAsyncLifetime)_app).DisposeAsync();
         File.Delete(_catalog);

@@ -15,13 +15,13 @@ public sealed class StoppedGrafanaTests(OfflineGrafana grafana) : IAsyncLifetime
     private readonly string _catalog = Path.Combine(Path.GetTempPath(), $"modules-{Guid.NewGuid():N}.yaml");
     private PanelAppFactory _app = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await File.WriteAllTextAsync(_catalog, ModuleReadinessOnStackTests.StartedServicesCatalog);
         _app = await ModuleReadinessOnStackTests.StartPortalAsync(grafana, _catalog);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         try
         {

@@ -23,7 +23,7 @@ public sealed class ResetCrashTests : IAsyncLifetime
     private string _db = "";
     private string _app = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await TestProject.EnsureImageAsync();
         _database = await TestPostgres.CreateDatabaseAsync();
@@ -38,7 +38,7 @@ public sealed class ResetCrashTests : IAsyncLifetime
             ["-v", $"{_volume}:/data", "--label", $"{ContainerRecord.DependsOnLabel}=db:service_healthy:false", .. health], "sleep", "3600");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _project.DisposeAsync();
         await TestPostgres.DropDatabaseAsync(_database);

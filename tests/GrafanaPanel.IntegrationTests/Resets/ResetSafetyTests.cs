@@ -13,9 +13,9 @@ public sealed class ResetSafetyTests : IAsyncLifetime
 {
     private ResetLab _lab = default!;
 
-    public async Task InitializeAsync() => _lab = await ResetLab.StartAsync();
+    public async ValueTask InitializeAsync() => _lab = await ResetLab.StartAsync();
 
-    public async Task DisposeAsync() => await _lab.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _lab.DisposeAsync();
 
     [Fact]
     public async Task A_reset_refuses_a_volume_labelled_as_the_portals_though_the_snapshot_shows_it_as_a_lab_volume()

@@ -21,9 +21,9 @@ public sealed class ResetTests : IAsyncLifetime
     private ResetLab _lab = default!;
 
     // Each test starts its lab, some with other health checks.
-    public Task InitializeAsync() => Task.CompletedTask;
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_lab is not null)
         {

@@ -13,13 +13,13 @@ public sealed class HealthHistoryTests : IAsyncLifetime
     private readonly string _prefix = $"test-{Guid.NewGuid():N}"[..13] + "-";
     private readonly PanelAppFactory _app = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     private IHealthHistory History => _app.Services.GetRequiredService<IHealthHistory>();
 

@@ -19,7 +19,7 @@ public sealed class StackControlTests : IAsyncLifetime
     private readonly TestProject _otherProject = new();
     private PanelAppFactory _app = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await TestProject.EnsureImageAsync();
         await _project.RunAsync("postgres", "sleep", "3600");
@@ -33,7 +33,7 @@ public sealed class StackControlTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => snapshot.Current.Services.Length == 3, TimeSpan.FromSeconds(30), "the snapshot to list 3 services");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await ((IAsyncLifetime)_app).DisposeAsync();
         await _project.DisposeAsync();

@@ -14,13 +14,13 @@ public sealed class VolumeSizeHistoryTests : IAsyncLifetime
     // A project with no container: the app's own monitor keeps nothing while these tests write their own samples.
     private readonly PanelAppFactory _app = new PanelAppFactory().With("Stack:ProjectName", "gpsizes" + Guid.NewGuid().ToString("N")[..8]);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
     }
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
+    public ValueTask DisposeAsync() => ((IAsyncLifetime)_app).DisposeAsync();
 
     private IVolumeSizeHistory History => _app.Services.GetRequiredService<IVolumeSizeHistory>();
 

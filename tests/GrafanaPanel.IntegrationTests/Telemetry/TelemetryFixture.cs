@@ -44,7 +44,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     public string OpenMetrics { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _rig = await BackupRig.CreateAsync();
         (Volume, _) = await _rig.VolumeWithServiceAsync("data", "app");
@@ -93,7 +93,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
         OpenMetrics = await (await client.SendAsync(openMetrics)).Content.ReadAsStringAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_portal is not null)
         {

@@ -29,7 +29,7 @@ public sealed class ResolvedComposeFixture : IAsyncLifetime
                 v.TryGetProperty("read_only", out var ro) && ro.GetBoolean()))
             : [];
 
-    public async Task InitializeAsync() => Model = await Compose.ResolvedConfigAsync();
+    public async ValueTask InitializeAsync() => Model = await Compose.ResolvedConfigAsync();
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

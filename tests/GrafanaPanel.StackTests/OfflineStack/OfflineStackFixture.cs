@@ -90,7 +90,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
         return document.RootElement.Clone();
     }
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         try
         {
@@ -113,7 +113,7 @@ public sealed class OfflineStackFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         _portalStart.Dispose();

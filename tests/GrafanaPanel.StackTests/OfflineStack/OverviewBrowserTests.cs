@@ -14,7 +14,7 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
     private PanelAppFactory _app = default!;
     private Browser _browser = default!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         stack.EnsureStarted();
         _app = new PanelAppFactory { RealPort = true }
@@ -26,7 +26,7 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
         _browser = await Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

@@ -18,7 +18,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
     private Browser _browser = default!;
     private string _backups = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         stack.EnsureStarted();
         _backups = Directory.CreateTempSubdirectory("gp-stack-resets-").FullName;
@@ -34,7 +34,7 @@ public sealed class ResetBrowserTests(OfflineStackFixture stack) : IAsyncLifetim
         _browser = await Browser.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         await ((IAsyncLifetime)_app).DisposeAsync();

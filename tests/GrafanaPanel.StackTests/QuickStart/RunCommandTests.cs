@@ -34,9 +34,9 @@ public sealed class RunCommandTests : IAsyncLifetime
     private readonly DirectoryInfo _elsewhere = Directory.CreateTempSubdirectory("gp-published-");
     private Browser _browser = default!;
 
-    public async Task InitializeAsync() => _browser = await Browser.LaunchAsync();
+    public async ValueTask InitializeAsync() => _browser = await Browser.LaunchAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _elsewhere.Delete(recursive: true);

@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Backups.Archive;
 using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.Web.Tests.Features.Backups;
 
@@ -10,7 +11,7 @@ public sealed class BackupsPageTests : PanelTestContext
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
     private readonly FakeBackupService _backups = new();
-    private readonly ManualTime _time = new(Now);
+    private readonly FakeTimeProvider _time = new(Now);
     private readonly BackupProgressHub _hub;
 
     public BackupsPageTests()
@@ -136,15 +137,6 @@ public sealed class BackupsPageTests : PanelTestContext
         _backups.RefuseScheduleWith = "Choose at least one volume.";
         page.Find("button[data-test=schedule-save]").Click();
         page.WaitForAssertion(() => Assert.Equal("Choose at least one volume.", page.Find("[data-test=schedule-error]").TextContent.Trim()));
-    }
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 
     private sealed class FakeBackupService : IBackupService

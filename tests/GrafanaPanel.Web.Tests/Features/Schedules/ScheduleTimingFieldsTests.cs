@@ -1,5 +1,6 @@
 using GrafanaPanel.Web.Features.Schedules;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.Web.Tests.Features.Schedules;
 
@@ -9,7 +10,7 @@ public sealed class ScheduleTimingFieldsTests : PanelTestContext
 
     public ScheduleTimingFieldsTests()
     {
-        Services.AddSingleton<TimeProvider>(new ManualTime(Now));
+        Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         UseInteractiveServerRenderer();
     }
 
@@ -40,10 +41,5 @@ public sealed class ScheduleTimingFieldsTests : PanelTestContext
         fields.Render(p => p.Add(f => f.Cron, "0 2 * * 1,3"));
         Assert.Null(problems[^1]);
         Assert.Equal("at 02:00, on Monday and Wednesday (Europe/Berlin)", fields.Find("[data-test=reset-schedule-words]").TextContent);
-    }
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using GrafanaPanel.Web.Features.WebSecurity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrafanaPanel.Web.Tests.Features.WebSecurity;
 
@@ -18,7 +19,7 @@ public sealed class SelfSignedCertificateTests : IDisposable
             [WebSecuritySettings.CertificateDirectoryKey] = _directory,
             ["Stack:PublicHost"] = "lab.example",
             [WebSecuritySettings.HostNamesKey] = "192.168.1.20",
-        }).Build()), new Clock(now), NullLogger<SelfSignedCertificate>.Instance);
+        }).Build()), new FakeTimeProvider(now), NullLogger<SelfSignedCertificate>.Instance);
 
     [Fact]
     public void The_first_start_generates_a_private_server_certificate_and_later_starts_reuse_it()
@@ -66,10 +67,5 @@ public sealed class SelfSignedCertificateTests : IDisposable
         Assert.Contains(file, error.Message);
         Assert.Contains("Delete it", error.Message);
         Assert.Equal("not a certificate", File.ReadAllText(file));
-    }
-
-    private sealed class Clock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }
