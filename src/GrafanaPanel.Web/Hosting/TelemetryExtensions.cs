@@ -71,6 +71,9 @@ public static class TelemetryExtensions
                     .AddSource("Microsoft.AspNetCore.Components")
                     .AddAspNetCoreInstrumentation(options =>
                     {
+                        // The portal has no hub of its own: SignalR's spans would be the Blazor circuit's messages (render
+                        // acknowledgements, JS interop replies), each a trace of its own, dozens per page view.
+                        options.EnableAspNetCoreSignalRSupport = false;
                         // Probes and scrapes every few seconds would bury the spans that matter.
                         options.Filter = http => !http.Request.Path.StartsWithSegments("/metrics")
                             && !http.Request.Path.StartsWithSegments("/healthz")
