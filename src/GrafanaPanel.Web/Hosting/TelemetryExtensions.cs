@@ -17,8 +17,8 @@ public static class TelemetryExtensions
 
     /// <summary>
     /// Traces (ASP.NET Core, HttpClient, Npgsql and the portal's own source) exported over OTLP when
-    /// <see cref="OtlpEndpointVariable"/> is set; the portal's meter published on /metrics by prometheus-net; Hangfire
-    /// jobs continue the trace that queued them.
+    /// <see cref="OtlpEndpointVariable"/> is set; the portal's meter published on /metrics by prometheus-net, with the
+    /// depth of the job queues read from Hangfire's storage at each scrape; Hangfire jobs continue the trace that queued them.
     /// </summary>
     public static void AddPanelTelemetry(this WebApplicationBuilder builder)
     {
@@ -40,6 +40,9 @@ public static class TelemetryExtensions
                 GlobalJobFilters.Filters.Add(new JobTraceFilter());
             }
         }
+
+        builder.Services.AddSingleton<JobQueueMetrics>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<JobQueueMetrics>());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
         {
@@ -68,6 +71,9 @@ public static class TelemetryExtensions
                     .AddSource("Microsoft.AspNetCore.Components")
                     .AddAspNetCoreInstrumentation(options =>
                     {
+                        // The portal has no hub of its own: SignalR's spans would be the Blazor circuit's messages (render
+                        // acknowledgements, JS interop replies), each a trace of its own, dozens per page view.
+                        options.EnableAspNetCoreSignalRSupport = false;
                         // Probes and scrapes every few seconds would bury the spans that matter.
                         options.Filter = http => !http.Request.Path.StartsWithSegments("/metrics")
                             && !http.Request.Path.StartsWithSegments("/healthz")

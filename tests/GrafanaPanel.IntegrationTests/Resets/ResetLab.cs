@@ -40,12 +40,14 @@ public sealed class ResetLab : IAsyncDisposable
 
     /// <param name="appHealth">The health command of "app" (default: always healthy).</param>
     /// <param name="database">An existing database to run on (e.g. on a server the test restarts); default a fresh one.</param>
-    public static async Task<ResetLab> StartAsync(string appHealth = "true", string healthTimeout = "00:00:30", string? database = null)
+    /// <param name="testServices">Services the test adds to the portal's (an in-memory trace exporter, say).</param>
+    public static async Task<ResetLab> StartAsync(string appHealth = "true", string healthTimeout = "00:00:30", string? database = null,
+        Action<IServiceCollection>? testServices = null)
     {
         await TestProject.EnsureImageAsync();
         var project = new TestProject();
         var directory = System.IO.Directory.CreateTempSubdirectory("gp-resets-").FullName;
-        var app = new PanelAppFactory { Database = database }
+        var app = new PanelAppFactory { Database = database, TestServices = testServices }
             .With("Stack:ProjectName", project.Name)
             .With("Backups:Directory", directory)
             .With("Backups:HelperImage", TestProject.Image)

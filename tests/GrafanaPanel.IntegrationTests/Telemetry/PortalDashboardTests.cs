@@ -60,6 +60,9 @@ public sealed partial class PortalDashboardTests(TelemetryFixture fixture)
         Assert.Matches(@"grafanapanel_docker_call_duration_seconds_count\{operation=""GetArchiveAsync"",outcome=""success""\}", fixture.Metrics);
         Assert.Matches(@"grafanapanel_grafana_call_duration_seconds_count\{operation=""GET /api/health"",outcome=""failure""\} [1-9]", fixture.Metrics);
         Assert.Matches(@"grafanapanel_probe_duration_seconds_count\{outcome=""failure"",service=""probe-test""\} [1-9]", fixture.Metrics);
+        // The backup has run: nothing waits in the portal's queue.
+        Assert.Matches(@"(?m)^grafanapanel_jobs_queued\{queue=""default""\} 0$", fixture.Metrics);
+        Assert.Matches(@"(?m)^grafanapanel_jobs_in_state\{state=""scheduled""\} \d+$", fixture.Metrics);
     }
 
     // A sample line's metric name; the dashboard's metric names all start with grafanapanel_.
