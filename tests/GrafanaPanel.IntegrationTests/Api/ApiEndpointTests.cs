@@ -52,7 +52,7 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
         ["POST /api/v1/stack/{action}"] = ("/api/v1/stack/restart", null, null),
         ["POST /api/v1/modules/pre-class-check"] = ("/api/v1/modules/pre-class-check", null, "module.pre-class-check"),
         ["PUT /api/v1/modules/{id}/notes"] = ($"/api/v1/modules/{moduleId}/notes", new { markdown = "# hi" }, "module.notes-edit"),
-        ["POST /api/v1/learners"] = ("/api/v1/learners", new { count = 1 }, null),
+        ["POST /api/v1/learners"] = ("/api/v1/learners", new { count = 1 }, "learner.create"),
         ["DELETE /api/v1/learners/{recordId}"] = ("/api/v1/learners/1", null, null),
         ["DELETE /api/v1/learners"] = ("/api/v1/learners", null, null),
         ["POST /api/v1/users"] = ("/api/v1/users", new { email = "new@panel.test", password = "Long-Enough-1234", role = "Viewer" }, "user.create"),
@@ -60,7 +60,7 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
         ["POST /api/v1/users/{id}/lock"] = ("/api/v1/users/someone/lock", null, "user.lock"),
         ["POST /api/v1/users/{id}/unlock"] = ("/api/v1/users/someone/unlock", null, "user.unlock"),
         ["POST /api/v1/users/{id}/password"] = ("/api/v1/users/someone/password", new { password = "Long-Enough-1234" }, "user.reset-password"),
-        ["POST /api/v1/backups/sets"] = ("/api/v1/backups/sets", null, null),
+        ["POST /api/v1/backups/sets"] = ("/api/v1/backups/sets", null, "backup.create"),
         ["POST /api/v1/backups/sets/{id}/verify"] = ($"/api/v1/backups/sets/{Guid.NewGuid()}/verify", null, "backup.verify"),
         ["POST /api/v1/backups/verify-all"] = ("/api/v1/backups/verify-all", null, null),
         ["POST /api/v1/backups/sets/{id}/restore"] = ($"/api/v1/backups/sets/{Guid.NewGuid()}/restore", new { }, "backup.restore"),
@@ -76,13 +76,13 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
         ["POST /api/v1/backups/schedules/{id}/resume"] = ($"/api/v1/backups/schedules/{Guid.NewGuid()}/resume", null, "backup-schedule.resume"),
         ["POST /api/v1/backups/schedules/{id}/run"] = ($"/api/v1/backups/schedules/{Guid.NewGuid()}/run", null, "backup-schedule.run-now"),
         ["POST /api/v1/backups/schedules/{id}/retention"] = ($"/api/v1/backups/schedules/{Guid.NewGuid()}/retention", null, "backup.retention"),
-        ["POST /api/v1/resets"] = ("/api/v1/resets", new { baseline = "factory", services = new[] { "grafana" } }, null),
-        ["POST /api/v1/resets/baselines"] = ("/api/v1/resets/baselines", new { name = "clean" }, null),
-        ["PUT /api/v1/resets/baselines/{id}"] = ($"/api/v1/resets/baselines/{Guid.NewGuid()}", new { name = "clean" }, null),
+        ["POST /api/v1/resets"] = ("/api/v1/resets", new { baseline = "factory", services = new[] { "grafana" } }, "reset.request"),
+        ["POST /api/v1/resets/baselines"] = ("/api/v1/resets/baselines", new { name = "clean" }, "baseline.capture"),
+        ["PUT /api/v1/resets/baselines/{id}"] = ($"/api/v1/resets/baselines/{Guid.NewGuid()}", new { name = "clean" }, "baseline.update"),
         ["PUT /api/v1/resets/baselines/default"] = ("/api/v1/resets/baselines/default", new { baselineId = (Guid?)null }, null),
         ["DELETE /api/v1/resets/baselines/{id}"] = ($"/api/v1/resets/baselines/{Guid.NewGuid()}", null, null),
-        ["POST /api/v1/resets/schedules"] = ("/api/v1/resets/schedules", new { name = "n", cron = "0 7 * * *", baseline = "factory" }, null),
-        ["PUT /api/v1/resets/schedules/{id}"] = ($"/api/v1/resets/schedules/{Guid.NewGuid()}", new { name = "n", cron = "0 7 * * *", baseline = "factory" }, null),
+        ["POST /api/v1/resets/schedules"] = ("/api/v1/resets/schedules", new { name = "n", cron = "0 7 * * *", baseline = "factory" }, "reset-schedule.create"),
+        ["PUT /api/v1/resets/schedules/{id}"] = ($"/api/v1/resets/schedules/{Guid.NewGuid()}", new { name = "n", cron = "0 7 * * *", baseline = "factory" }, "reset-schedule.update"),
         ["DELETE /api/v1/resets/schedules/{id}"] = ($"/api/v1/resets/schedules/{Guid.NewGuid()}", null, null),
         ["POST /api/v1/resets/schedules/{id}/pause"] = ($"/api/v1/resets/schedules/{Guid.NewGuid()}/pause", null, null),
         ["POST /api/v1/resets/schedules/{id}/resume"] = ($"/api/v1/resets/schedules/{Guid.NewGuid()}/resume", null, null),
@@ -142,44 +142,100 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Bad input for every endpoint that checks its fields: the route (as in the route table), the request, and the field
+    /// its 400 names.
+    /// </summary>
+    private static (string Route, string Path, object? Body, string Field)[] BadInputs(string moduleId) =>
+    [
+        ("POST /api/v1/stack/services/{name}/{action}", "/api/v1/stack/services/grafana/jump", null, "action"),
+        ("POST /api/v1/stack/{action}", "/api/v1/stack/jump", null, "action"),
+        ("GET /api/v1/stack/logs", "/api/v1/stack/logs?tail=0", null, "tail"),
+        ("GET /api/v1/audit", "/api/v1/audit?from=yesterday", null, "from"),
+        ("GET /api/v1/audit", "/api/v1/audit?take=0", null, "take"),
+        ("GET /api/v1/audit/export.csv", "/api/v1/audit/export.csv?to=soon", null, "to"),
+        ("PUT /api/v1/modules/{id}/notes", $"/api/v1/modules/{moduleId}/notes", new { }, "markdown"),
+        ("POST /api/v1/learners", "/api/v1/learners", new { count = 0 }, "count"),
+        ("POST /api/v1/learners", "/api/v1/learners", new { count = 2, role = "Owner" }, "role"),
+        ("POST /api/v1/users", "/api/v1/users", new { password = "Long-Enough-1234", role = "Viewer" }, "email"),
+        ("POST /api/v1/users", "/api/v1/users", new { email = "a@panel.test", password = "Long-Enough-1234", role = "King" }, "role"),
+        ("PUT /api/v1/users/{id}/role", "/api/v1/users/someone/role", new { role = "King" }, "role"),
+        ("POST /api/v1/users/{id}/password", "/api/v1/users/someone/password", new { }, "password"),
+        ("POST /api/v1/backups/sets", "/api/v1/backups/sets", new { }, "volumes"),
+        ("POST /api/v1/backups/sets", "/api/v1/backups/sets", new { volumes = new[] { "no-such-volume" } }, "volumes"),
+        ("GET /api/v1/backups/sets", "/api/v1/backups/sets?status=great", null, "status"),
+        ("POST /api/v1/backups/schedules", "/api/v1/backups/schedules", new { name = "nightly" }, "volumes"),
+        ("POST /api/v1/backups/schedules", "/api/v1/backups/schedules", new { name = "nightly", volumes = new[] { "v" }, cron = "0 2 * * *", mode = "fast" }, "mode"),
+        ("PUT /api/v1/backups/schedules/{id}", $"/api/v1/backups/schedules/{Guid.NewGuid()}", new { volumes = new[] { "v" }, cron = "0 2 * * *" }, "name"),
+        ("POST /api/v1/resets", "/api/v1/resets", new { baseline = "no-such-baseline", services = new[] { "grafana" } }, "baseline"),
+        ("POST /api/v1/resets/baselines", "/api/v1/resets/baselines", new { }, "name"),
+        ("PUT /api/v1/resets/baselines/{id}", $"/api/v1/resets/baselines/{Guid.NewGuid()}", new { description = "no name" }, "name"),
+        ("POST /api/v1/resets/schedules", "/api/v1/resets/schedules", new { name = "weekday" }, "cron"),
+        ("POST /api/v1/resets/schedules", "/api/v1/resets/schedules", new { name = "weekday", cron = "0 7 * * 1-5", baseline = "no-such-baseline" }, "baseline"),
+        ("PUT /api/v1/resets/schedules/{id}", $"/api/v1/resets/schedules/{Guid.NewGuid()}", new { cron = "0 7 * * 1-5" }, "name"),
+    ];
+
     [Fact]
     public async Task Bad_input_gets_a_400_problem_naming_the_field_and_changes_nothing()
     {
         var (_, secret, _) = await _app.TokenAsync(PanelRoles.Admin);
         using var client = _app.BearerClient(secret);
         var moduleId = _app.Services.GetRequiredService<IModuleCatalog>().Current.Catalog.Modules.First().Id;
-        (string Method, string Path, object? Body, string Field)[] cases =
-        [
-            ("POST", "/api/v1/stack/services/grafana/jump", null, "action"),
-            ("POST", "/api/v1/stack/jump", null, "action"),
-            ("GET", "/api/v1/stack/logs?tail=0", null, "tail"),
-            ("GET", "/api/v1/audit?from=yesterday", null, "from"),
-            ("GET", "/api/v1/audit?take=0", null, "take"),
-            ("GET", "/api/v1/audit/export.csv?to=soon", null, "to"),
-            ("PUT", $"/api/v1/modules/{moduleId}/notes", new { }, "markdown"),
-            ("POST", "/api/v1/learners", new { count = 0 }, "count"),
-            ("POST", "/api/v1/learners", new { count = 2, role = "Owner" }, "role"),
-            ("POST", "/api/v1/users", new { password = "Long-Enough-1234", role = "Viewer" }, "email"),
-            ("POST", "/api/v1/users", new { email = "a@panel.test", password = "Long-Enough-1234", role = "King" }, "role"),
-            ("PUT", "/api/v1/users/someone/role", new { role = "King" }, "role"),
-            ("POST", "/api/v1/users/someone/password", new { }, "password"),
-            ("POST", "/api/v1/backups/sets", new { }, "volumes"),
-            ("POST", "/api/v1/backups/sets", new { volumes = new[] { "no-such-volume" } }, "volumes"),
-            ("GET", "/api/v1/backups/sets?status=great", null, "status"),
-            ("POST", "/api/v1/backups/schedules", new { name = "nightly" }, "volumes"),
-            ("POST", "/api/v1/backups/schedules", new { name = "nightly", volumes = new[] { "v" }, cron = "0 2 * * *", mode = "fast" }, "mode"),
-            ("POST", "/api/v1/resets/baselines", new { }, "name"),
-            ("POST", "/api/v1/resets/schedules", new { name = "weekday" }, "cron"),
-        ];
-        foreach (var (method, path, body, field) in cases)
+        foreach (var (route, path, body, field) in BadInputs(moduleId))
         {
-            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : JsonContent.Create(body) };
-            var response = await client.SendAsync(request);
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var response = await SendAsync(client, Split(route).Method, path, body);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{route} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             var problem = await ApiPortal.ProblemAsync(response);
-            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{method} {path}: {problem}");
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{route} {path}: {problem}");
         }
 
+        Assert.Empty(await _app.DbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.BackupSchedules)));
+        Assert.Null(await _app.DbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(db.ModuleNotes)));
+    }
+
+    [Fact]
+    public async Task The_role_is_checked_before_the_fields_so_a_viewer_gets_the_same_403_for_bad_input_as_for_good()
+    {
+        var (viewer, secret, _) = await _app.TokenAsync(PanelRoles.Viewer);
+        using var client = _app.BearerClient(secret);
+        var moduleId = _app.Services.GetRequiredService<IModuleCatalog>().Current.Catalog.Modules.First().Id;
+        var refusals = ViewerRefusals(moduleId);
+        var failures = new List<string>();
+        foreach (var (route, path, body, field) in BadInputs(moduleId))
+        {
+            var isAction = refusals.TryGetValue(route, out var refusal);
+            var auditAction = isAction ? refusal.AuditAction : null;
+            var refusedBefore = auditAction is null ? 0 : await RefusalsAsync(auditAction, viewer.Email!);
+            var response = await SendAsync(client, Split(route).Method, path, body);
+            var problem = await ApiPortal.ProblemAsync(response);
+            if (!isAction)
+            {
+                // A read a Viewer may make: the fields are theirs to get wrong.
+                Assert.True(route.StartsWith("GET ", StringComparison.Ordinal), $"{route} has no row in the viewer refusal table");
+                if (response.StatusCode != HttpStatusCode.BadRequest || !problem.TryGetProperty("errors", out var errors) || !errors.TryGetProperty(field, out _))
+                {
+                    failures.Add($"{route} {path}: {(int)response.StatusCode} {problem}");
+                }
+            }
+            else if (response.StatusCode != HttpStatusCode.Forbidden
+                || !problem.TryGetProperty("requiredRole", out var role) || PanelRoles.Rank(role.GetString()) <= PanelRoles.Rank(PanelRoles.Viewer))
+            {
+                failures.Add($"{route} {path}: {(int)response.StatusCode} {problem}");
+            }
+            else if (auditAction is not null && await RefusalsAsync(auditAction, viewer.Email!) != refusedBefore + 1)
+            {
+                failures.Add($"{route} {path}: the refusal is not in the audit log as {auditAction}");
+            }
+        }
+
+        // A module the catalog does not have is bad input too: the role comes before the 404.
+        var unknownModule = await SendAsync(client, "PUT", "/api/v1/modules/no-such-module/notes", new { markdown = "# hi" });
+        if (unknownModule.StatusCode != HttpStatusCode.Forbidden)
+        {
+            failures.Add($"PUT /api/v1/modules/no-such-module/notes: {(int)unknownModule.StatusCode} {await unknownModule.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Empty(await _app.DbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.BackupSchedules)));
         Assert.Null(await _app.DbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(db.ModuleNotes)));
     }
@@ -208,6 +264,15 @@ public sealed partial class ApiEndpointTests : IAsyncLifetime
         var unknownSet = await client.PostAsync($"/api/v1/backups/sets/{Guid.NewGuid()}/verify", null);
         Assert.Equal(HttpStatusCode.NotFound, unknownSet.StatusCode);
         Assert.Equal(404, (await ApiPortal.ProblemAsync(unknownSet)).GetProperty("status").GetInt32());
+    }
+
+    private async Task<int> RefusalsAsync(string auditAction, string user) =>
+        (await TestAudit.EntriesAsync(_app, auditAction)).Count(e => !e.Succeeded && e.User == user && e.Action == auditAction);
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path, object? body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : JsonContent.Create(body) };
+        return await client.SendAsync(request);
     }
 
     private static (string Method, string Pattern) Split(string route) => (route[..route.IndexOf(' ')], route[(route.IndexOf(' ') + 1)..]);
