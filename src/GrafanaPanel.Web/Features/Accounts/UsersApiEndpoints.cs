@@ -22,36 +22,29 @@ public static class UsersApiEndpoints
         users.MapGet("/", async ([FromServices] UserAdministration admin, CancellationToken ct) => TypedResults.Ok(await admin.ListAsync(ct)))
             .WithSummary("Every user with role and state (Admin)");
 
-        users.MapPost("/", async Task<Results<Created, ValidationProblem>> (NewUserRequest? body, [FromServices] UserAdministration admin, CancellationToken ct) =>
+        users.MapPost("/", async Task<Results<Created, ValidationProblem>> (
+                NewUserRequest? body, [FromServices] RoleGate gate, [FromServices] UserAdministration admin, CancellationToken ct) =>
             {
-                if (string.IsNullOrWhiteSpace(body?.Email))
+                // The role first (the service refuses and audits anyone else, whatever the body), then the fields.
+                if (await gate.AllowsAsync(PanelRoles.Admin) && NewUserProblem(body) is { } problem)
                 {
-                    return ApiProblems.Field("email", "An e-mail address is required.");
+                    return problem;
                 }
 
-                if (string.IsNullOrEmpty(body.Password))
-                {
-                    return ApiProblems.Field("password", "A password is required.");
-                }
-
-                if (!PanelRoles.IsKnown(body.Role))
-                {
-                    return ApiProblems.Field("role", $"role must be one of {string.Join(", ", PanelRoles.All)}.");
-                }
-
-                await admin.CreateAsync(body.Email, body.Password, body.Role!, ct);
+                await admin.CreateAsync(body?.Email ?? "", body?.Password ?? "", body?.Role ?? "", ct);
                 return TypedResults.Created($"{ApiRoutes.Prefix}/users");
             })
             .WithSummary("Create a user (Admin)");
 
-        users.MapPut("/{id}/role", async Task<Results<NoContent, ValidationProblem>> (string id, RoleRequest? body, [FromServices] UserAdministration admin, CancellationToken ct) =>
+        users.MapPut("/{id}/role", async Task<Results<NoContent, ValidationProblem>> (
+                string id, RoleRequest? body, [FromServices] RoleGate gate, [FromServices] UserAdministration admin, CancellationToken ct) =>
             {
-                if (!PanelRoles.IsKnown(body?.Role))
+                if (await gate.AllowsAsync(PanelRoles.Admin) && !PanelRoles.IsKnown(body?.Role))
                 {
-                    return ApiProblems.Field("role", $"role must be one of {string.Join(", ", PanelRoles.All)}.");
+                    return UnknownRole();
                 }
 
-                await admin.SetRoleAsync(id, body!.Role!, ct);
+                await admin.SetRoleAsync(id, body?.Role ?? "", ct);
                 return TypedResults.NoContent();
             })
             .WithSummary("Change a user's role (Admin); takes effect on the user's next request");
@@ -70,16 +63,25 @@ public static class UsersApiEndpoints
             })
             .WithSummary("Unlock a user (Admin)");
 
-        users.MapPost("/{id}/password", async Task<Results<NoContent, ValidationProblem>> (string id, PasswordRequest? body, [FromServices] UserAdministration admin, CancellationToken ct) =>
+        users.MapPost("/{id}/password", async Task<Results<NoContent, ValidationProblem>> (
+                string id, PasswordRequest? body, [FromServices] RoleGate gate, [FromServices] UserAdministration admin, CancellationToken ct) =>
             {
-                if (string.IsNullOrEmpty(body?.Password))
+                if (await gate.AllowsAsync(PanelRoles.Admin) && string.IsNullOrEmpty(body?.Password))
                 {
                     return ApiProblems.Field("password", "A new password is required.");
                 }
 
-                await admin.ResetPasswordAsync(id, body.Password, ct);
+                await admin.ResetPasswordAsync(id, body?.Password ?? "", ct);
                 return TypedResults.NoContent();
             })
             .WithSummary("Set a user's password (Admin)");
     }
+
+    private static ValidationProblem? NewUserProblem(NewUserRequest? body) =>
+        string.IsNullOrWhiteSpace(body?.Email) ? ApiProblems.Field("email", "An e-mail address is required.")
+        : string.IsNullOrEmpty(body.Password) ? ApiProblems.Field("password", "A password is required.")
+        : !PanelRoles.IsKnown(body.Role) ? UnknownRole()
+        : null;
+
+    private static ValidationProblem UnknownRole() => ApiProblems.Field("role", $"role must be one of {string.Join(", ", PanelRoles.All)}.");
 }

@@ -20,6 +20,12 @@ public static class ApiRoutes
 public static class ApiProblems
 {
     /// <summary>400 for one input: <c>errors: { field: [reason] }</c> and the reason as the detail.</summary>
+    /// <remarks>
+    /// The role comes first: an action's endpoint checks its fields only for a caller who holds the action's role
+    /// (<c>if (await gate.AllowsAsync(role) &amp;&amp; FirstBadField(body) is { } problem)</c>). Any other caller goes on to
+    /// the service, whose role check refuses (403 with <c>requiredRole</c>) and audits the refusal whatever the body, so
+    /// what it is given then must be safe to describe in the audit entry: empty, never null.
+    /// </remarks>
     public static ValidationProblem Field(string field, string reason) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: reason, title: $"Invalid {field}");
 
