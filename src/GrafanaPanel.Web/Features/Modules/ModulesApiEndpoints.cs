@@ -62,19 +62,24 @@ public static class ModulesApiEndpoints
             .WithSummary("A module's instructor notes (204 when there are none)");
 
         modules.MapPut("/{id}/notes", async Task<Results<Ok<ModuleNote>, ValidationProblem, ProblemHttpResult>> (
-                string id, NotesRequest? body, [FromServices] IModuleCatalog catalog, [FromServices] IModuleNotes notes, CancellationToken ct) =>
+                string id, NotesRequest? body, [FromServices] RoleGate gate, [FromServices] IModuleCatalog catalog, [FromServices] IModuleNotes notes,
+                CancellationToken ct) =>
             {
-                if (catalog.Current.Catalog.Find(id) is null)
+                // The role first (the service refuses and audits anyone else, whatever the body), then 404 and the fields.
+                if (await gate.AllowsAsync(PanelRoles.Instructor))
                 {
-                    return UnknownModule(id);
+                    if (catalog.Current.Catalog.Find(id) is null)
+                    {
+                        return UnknownModule(id);
+                    }
+
+                    if (body?.Markdown is null)
+                    {
+                        return ApiProblems.Field("markdown", "Send the notes as Markdown in \"markdown\" (an empty string clears them).");
+                    }
                 }
 
-                if (body?.Markdown is null)
-                {
-                    return ApiProblems.Field("markdown", "Send the notes as Markdown in \"markdown\" (an empty string clears them).");
-                }
-
-                return TypedResults.Ok(await notes.SaveAsync(id, body.Markdown, ct));
+                return TypedResults.Ok(await notes.SaveAsync(id, body?.Markdown ?? "", ct));
             })
             .WithSummary("Replace a module's notes (Instructor); audited");
 
@@ -82,24 +87,15 @@ public static class ModulesApiEndpoints
         learners.MapGet("/", async ([FromServices] ILearnerAccounts accounts, CancellationToken ct) => TypedResults.Ok(await accounts.ListAsync(ct)))
             .WithSummary("Learner accounts the portal created in Grafana");
         learners.MapPost("/", async Task<Results<Ok<IReadOnlyList<LearnerOutcome>>, ValidationProblem>> (
-                LearnersRequest? body, [FromServices] ILearnerAccounts accounts, CancellationToken ct) =>
+                LearnersRequest? body, [FromServices] RoleGate gate, [FromServices] ILearnerAccounts accounts, CancellationToken ct) =>
             {
-                if (body?.Count is not { } count || count is < 1 or > LearnerAccounts.MaxBatch)
+                // The role first (the service refuses and audits anyone else, whatever the body), then the fields.
+                if (await gate.AllowsAsync(PanelRoles.Instructor) && LearnersProblem(body) is { } problem)
                 {
-                    return ApiProblems.Field("count", $"count must be between 1 and {LearnerAccounts.MaxBatch}.");
+                    return problem;
                 }
 
-                if (body.Teams is < 0 or > LearnerAccounts.MaxTeams)
-                {
-                    return ApiProblems.Field("teams", $"teams must be between 0 and {LearnerAccounts.MaxTeams}.");
-                }
-
-                if (body.Role is { } role && !LearnerAccounts.Roles.Contains(role))
-                {
-                    return ApiProblems.Field("role", $"role must be one of {string.Join(", ", LearnerAccounts.Roles)}.");
-                }
-
-                return TypedResults.Ok(await accounts.CreateAsync(new LearnerRequest(count, body.Teams ?? 0, body.Role ?? "Editor"), ct));
+                return TypedResults.Ok(await accounts.CreateAsync(new LearnerRequest(body?.Count ?? 0, body?.Teams ?? 0, body?.Role ?? "Editor"), ct));
             })
             .WithSummary("Create learner accounts (Instructor); each password is in this answer only");
         learners.MapDelete("/{recordId:long}", async ([FromServices] ILearnerAccounts accounts, long recordId, CancellationToken ct) =>
@@ -108,6 +104,12 @@ public static class ModulesApiEndpoints
         learners.MapDelete("/", async ([FromServices] ILearnerAccounts accounts, CancellationToken ct) => TypedResults.Ok(await accounts.RemoveAllAsync(ct)))
             .WithSummary("Remove every learner account the portal created (Instructor)");
     }
+
+    private static ValidationProblem? LearnersProblem(LearnersRequest? body) =>
+        body?.Count is not (>= 1 and <= LearnerAccounts.MaxBatch) ? ApiProblems.Field("count", $"count must be between 1 and {LearnerAccounts.MaxBatch}.")
+        : body.Teams is < 0 or > LearnerAccounts.MaxTeams ? ApiProblems.Field("teams", $"teams must be between 0 and {LearnerAccounts.MaxTeams}.")
+        : body.Role is { } role && !LearnerAccounts.Roles.Contains(role) ? ApiProblems.Field("role", $"role must be one of {string.Join(", ", LearnerAccounts.Roles)}.")
+        : null;
 
     private static ProblemHttpResult UnknownModule(string id) =>
         ApiProblems.NotFound($"The catalog has no module \"{StackControl.Printable(id)}\".");
