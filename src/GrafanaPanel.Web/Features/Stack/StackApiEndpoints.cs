@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -30,17 +31,17 @@ public static class StackApiEndpoints
             .WithSummary("One service");
 
         stack.MapPost("/services/{name}/{action}", async Task<Results<Ok<StackActionResult>, ValidationProblem>> (
-                string name, string action, [FromServices] IStackControl control, CancellationToken ct) =>
-            ParseAction(action) is not { } verb
-                ? ApiProblems.Field("action", $"\"{StackControl.Printable(action)}\" is not an action; use start, stop or restart.")
-                : TypedResults.Ok(new StackActionResult(await control.RunAsync(name, verb, ct))))
+                string name, string action, [FromServices] RoleGate gate, [FromServices] IStackControl control, CancellationToken ct) =>
+            await VerbAsync(gate, action, ct) is { } verb
+                ? TypedResults.Ok(new StackActionResult(await control.RunAsync(name, verb, ct)))
+                : UnknownAction(action))
             .WithSummary("Start, stop or restart one service (Instructor)");
 
         stack.MapPost("/{action}", async Task<Results<Ok<StackActionResult>, ValidationProblem>> (
-                string action, [FromServices] IStackControl control, CancellationToken ct) =>
-            ParseAction(action) is not { } verb
-                ? ApiProblems.Field("action", $"\"{StackControl.Printable(action)}\" is not an action; use start, stop or restart.")
-                : TypedResults.Ok(new StackActionResult(await control.RunStackAsync(verb, progress: null, ct))))
+                string action, [FromServices] RoleGate gate, [FromServices] IStackControl control, CancellationToken ct) =>
+            await VerbAsync(gate, action, ct) is { } verb
+                ? TypedResults.Ok(new StackActionResult(await control.RunStackAsync(verb, progress: null, ct)))
+                : UnknownAction(action))
             .WithSummary("Start, stop or restart the whole stack in dependency order (Instructor); answers when done");
 
         stack.MapGet("/volumes", ([FromServices] StackSnapshot snapshot) =>
@@ -96,11 +97,28 @@ public static class StackApiEndpoints
             .WithSummary("Log lines as NDJSON: the last `tail` lines of one service (or all), then new ones with follow=true");
     }
 
-    private static ServiceAction? ParseAction(string action) => action switch
+    /// <summary>
+    /// The action named in the route; null when it is none, for a caller who holds the role. The role comes first: with
+    /// no action to pass on to <see cref="IStackControl"/>, its own refusal (403, not audited, as for a good action) is
+    /// raised here for anyone else.
+    /// </summary>
+    private static async Task<ServiceAction?> VerbAsync(RoleGate gate, string action, CancellationToken ct)
     {
-        "start" => ServiceAction.Start,
-        "stop" => ServiceAction.Stop,
-        "restart" => ServiceAction.Restart,
-        _ => null,
-    };
+        ServiceAction? verb = action switch
+        {
+            "start" => ServiceAction.Start,
+            "stop" => ServiceAction.Stop,
+            "restart" => ServiceAction.Restart,
+            _ => null,
+        };
+        if (verb is null)
+        {
+            await gate.RequireAsync(PanelRoles.Instructor, ct);
+        }
+
+        return verb;
+    }
+
+    private static ValidationProblem UnknownAction(string action) =>
+        ApiProblems.Field("action", $"\"{StackControl.Printable(action)}\" is not an action; use start, stop or restart.");
 }
