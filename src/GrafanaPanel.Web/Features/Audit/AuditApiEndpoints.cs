@@ -18,6 +18,8 @@ public static class AuditApiEndpoints
                 [FromQuery] string? user, [FromQuery] string? action, [FromQuery] string? target, [FromQuery] string? from, [FromQuery] string? to,
                 [FromQuery] int? skip, [FromQuery] int? take, [FromServices] RoleGate gate, [FromServices] IAuditReader reader, CancellationToken ct) =>
             {
+                // The role first, then the fields (the answer to a caller without the role says nothing of them).
+                await gate.RequireAsync(PanelRoles.Viewer, ct);
                 var (query, problem) = Query(user, action, target, from, to);
                 if (problem is not null)
                 {
@@ -34,7 +36,6 @@ public static class AuditApiEndpoints
                     return ApiProblems.Field("take", $"take must be between 1 and {MaxTake}.");
                 }
 
-                await gate.RequireAsync(PanelRoles.Viewer, ct);
                 return TypedResults.Ok(await reader.SearchAsync(query!, skip ?? 0, take ?? 100, ct));
             })
             .WithSummary("Audit entries, newest first; user, action and target match text they contain, from inclusive, to exclusive (ISO 8601)");
@@ -43,13 +44,13 @@ public static class AuditApiEndpoints
                 [FromQuery] string? user, [FromQuery] string? action, [FromQuery] string? target, [FromQuery] string? from, [FromQuery] string? to,
                 HttpContext http, [FromServices] RoleGate gate, [FromServices] AuditLog log, [FromServices] TimeProvider time) =>
             {
+                await gate.RequireAsync(PanelRoles.Viewer, http.RequestAborted);
                 var (query, problem) = Query(user, action, target, from, to);
                 if (problem is not null)
                 {
                     return problem;
                 }
 
-                await gate.RequireAsync(PanelRoles.Viewer, http.RequestAborted);
                 return TypedResults.Stream(body => AuditCsvExport.WriteAsync(body, log.ReadAllAsync(query!, http.RequestAborted), http.RequestAborted),
                     AuditCsvExport.ContentType, $"audit-log-{time.GetUtcNow():yyyyMMdd-HHmmss}.csv");
             })
