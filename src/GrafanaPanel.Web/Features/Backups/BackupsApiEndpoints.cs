@@ -202,23 +202,24 @@ public static class BackupsApiEndpoints
             .WithSummary("Backup schedules");
         schedules.MapPost("/", async Task<Results<Created, ValidationProblem>> (BackupScheduleRequest? body, [FromServices] IBackupService service, CancellationToken ct) =>
             {
-                if (InputOf(body, out var input) is { } problem)
+                // The role first (the service refuses and audits a Viewer, whatever the body), then the fields.
+                if (await service.CanManageAsync() && ScheduleProblem(body) is { } problem)
                 {
                     return problem;
                 }
 
-                var id = await service.CreateScheduleAsync(input!, ct);
+                var id = await service.CreateScheduleAsync(InputOf(body), ct);
                 return TypedResults.Created($"{ApiRoutes.Prefix}/backups/schedules/{id}");
             })
             .WithSummary("Create a schedule (Instructor)");
         schedules.MapPut("/{id:guid}", async Task<Results<NoContent, ValidationProblem>> (Guid id, BackupScheduleRequest? body, [FromServices] IBackupService service, CancellationToken ct) =>
             {
-                if (InputOf(body, out var input) is { } problem)
+                if (await service.CanManageAsync() && ScheduleProblem(body) is { } problem)
                 {
                     return problem;
                 }
 
-                await service.UpdateScheduleAsync(id, input!, ct);
+                await service.UpdateScheduleAsync(id, InputOf(body), ct);
                 return TypedResults.NoContent();
             })
             .WithSummary("Replace a schedule (Instructor)");
@@ -230,9 +231,8 @@ public static class BackupsApiEndpoints
             .WithSummary("Apply the schedule's retention now (Instructor): the ids of the sets it deleted");
     }
 
-    private static ValidationProblem? InputOf(BackupScheduleRequest? body, out ScheduleInput? input)
+    private static ValidationProblem? ScheduleProblem(BackupScheduleRequest? body)
     {
-        input = null;
         if (string.IsNullOrWhiteSpace(body?.Name))
         {
             return ApiProblems.Field("name", "A schedule needs a name.");
@@ -248,8 +248,7 @@ public static class BackupsApiEndpoints
             return ApiProblems.Field("cron", "A schedule needs a cron expression, e.g. \"0 2 * * *\".");
         }
 
-        var mode = BackupMode.Pause;
-        if (body.Mode is not null && !TryParse(body.Mode, out mode))
+        if (body.Mode is not null && !TryParse<BackupMode>(body.Mode, out _))
         {
             return Invalid<BackupMode>("mode", body.Mode);
         }
@@ -259,9 +258,15 @@ public static class BackupsApiEndpoints
             return ApiProblems.Field("maxAgeDays", "maxAgeDays must be 1 or more (or left out).");
         }
 
-        input = new ScheduleInput(body.Name, body.Volumes, body.Cron, body.TimeZone ?? "UTC", mode, body.KeepLast,
-            body.MaxAgeDays is { } days ? TimeSpan.FromDays(days) : null);
         return null;
+    }
+
+    /// <summary>The schedule the body asks for; checked by <see cref="ScheduleProblem"/> only for a caller who may manage schedules.</summary>
+    private static ScheduleInput InputOf(BackupScheduleRequest? body)
+    {
+        var mode = body?.Mode is not null && TryParse<BackupMode>(body.Mode, out var parsed) ? parsed : BackupMode.Pause;
+        return new ScheduleInput(body?.Name ?? "", body?.Volumes ?? [], body?.Cron ?? "", body?.TimeZone ?? "UTC", mode, body?.KeepLast,
+            body?.MaxAgeDays is { } days ? TimeSpan.FromDays(days) : null);
     }
 
     private static async Task<BackupSet?> FindAsync(IBackupService service, Guid id, CancellationToken ct) =>
