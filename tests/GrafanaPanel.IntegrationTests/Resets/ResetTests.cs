@@ -273,6 +273,12 @@ public sealed class ResetTests : IAsyncLifetime
             Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
         }
 
+        // The role before the fields: a baseline that does not exist is not the viewer's to learn about.
+        using (var response = await viewer.PostAsJsonAsync("/api/resets", new { baseline = "no-such-baseline", services = new[] { "app" } }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
         using var instructor = await _lab.App.CreateSignedInClientAsync("instructor@panel.test", TestAccounts.Password);
         instructor.DefaultRequestHeaders.Add(CrossOriginWriteGuard.HeaderName, "1");
         using (var response = await instructor.PostAsJsonAsync("/api/resets", new { baseline = "no-such-baseline", services = new[] { "app" } }))

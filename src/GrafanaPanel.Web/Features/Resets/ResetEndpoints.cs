@@ -25,7 +25,12 @@ public static class ResetEndpoints
             var service = ServiceFor(http);
             try
             {
-                var baselineId = await ResetsApiEndpoints.BaselineIdAsync(service, body.Baseline, http.RequestAborted);
+                var (baselineId, unknown) = await ResetsApiEndpoints.BaselineIdAsync(service, body.Baseline, http.RequestAborted);
+                if (unknown is not null)
+                {
+                    throw new ResetRefusedException(unknown);
+                }
+
                 var id = await service.RequestResetAsync(
                     new ResetRequest(baselineId, body.Services, body.SafetyBackup ?? true, body.Confirm), http.RequestAborted);
                 return Results.Accepted($"/api/resets/{id}", new { id, status = $"/api/resets/{id}" });

@@ -34,31 +34,43 @@ public static class ResetsApiEndpoints
 
     /// <summary>
     /// A baseline by name as the dialog lists them: empty is the default baseline (null when that is factory),
-    /// "factory" is null (empty the volumes). Shared by <c>POST /api/resets</c> and <c>/api/v1</c>.
+    /// "factory" is null (empty the volumes). Shared by <c>POST /api/resets</c> and <c>/api/v1</c>. The role comes
+    /// first: a name no baseline has is <c>Unknown</c> (why, for the caller) only for a caller who may reset; for anyone
+    /// else it is an id no baseline has, so that the service's refusal is audited as what was asked (not as a factory
+    /// reset), and the service would refuse it too.
     /// </summary>
-    public static async Task<Guid?> BaselineIdAsync(IResetService service, string? baseline, CancellationToken ct)
+    public static async Task<(Guid? Id, string? Unknown)> BaselineIdAsync(IResetService service, string? baseline, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(baseline))
         {
-            return (await service.DefaultBaselineAsync(ct))?.Id;
+            return ((await service.DefaultBaselineAsync(ct))?.Id, null);
         }
 
         var name = baseline.Trim();
         if (string.Equals(name, ResetOptions.FactoryName, StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return (null, null);
         }
 
-        return (await service.ListBaselinesAsync(ct)).FirstOrDefault(b => b.Name == name)?.Id
-            ?? throw new ResetRefusedException($"There is no baseline named \"{StackControl.Printable(name)}\".");
+        if ((await service.ListBaselinesAsync(ct)).FirstOrDefault(b => b.Name == name) is { } found)
+        {
+            return (found.Id, null);
+        }
+
+        return await service.CanManageAsync() ? (null, $"There is no baseline named \"{StackControl.Printable(name)}\".") : (Guid.Empty, null);
     }
 
     public static void MapResetsApi(this RouteGroupBuilder v1)
     {
         var resets = v1.MapGroup("/resets").WithTags("Resets");
-        resets.MapPost("/", async Task<Accepted<ResetRunView>> (ResetApiRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
+        resets.MapPost("/", async Task<Results<Accepted<ResetRunView>, ValidationProblem>> (ResetApiRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
             {
-                var baselineId = await BaselineIdAsync(service, body?.Baseline, ct);
+                var (baselineId, unknown) = await BaselineIdAsync(service, body?.Baseline, ct);
+                if (unknown is not null)
+                {
+                    return ApiProblems.Field("baseline", unknown);
+                }
+
                 var id = await service.RequestResetAsync(new ResetRequest(baselineId, body?.Services, body?.SafetyBackup ?? true, body?.Confirm), ct);
                 return TypedResults.Accepted(OperationEndpoints.ResetLocation(id), RunView((await service.GetRunAsync(id, ct))!));
             })
@@ -79,25 +91,26 @@ public static class ResetsApiEndpoints
             .WithSummary("Baselines");
         baselines.MapPost("/", async Task<Results<Accepted, ValidationProblem>> (BaselineRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
             {
-                if (string.IsNullOrWhiteSpace(body?.Name))
+                // The role first (the service refuses and audits a Viewer, whatever the body), then the fields.
+                if (await service.CanManageAsync() && string.IsNullOrWhiteSpace(body?.Name))
                 {
-                    return ApiProblems.Field("name", "A baseline needs a name.");
+                    return NoBaselineName();
                 }
 
-                var input = new BaselineInput(body.Name, body.Description, body.ModuleId);
-                var id = body.SetId is { } setId ? await service.PromoteAsync(setId, input, ct) : await service.CaptureBaselineAsync(input, ct);
+                var input = BaselineInputOf(body);
+                var id = body?.SetId is { } setId ? await service.PromoteAsync(setId, input, ct) : await service.CaptureBaselineAsync(input, ct);
                 var set = (await service.ListBaselinesAsync(ct)).First(b => b.Id == id).SetId;
                 return TypedResults.Accepted(OperationEndpoints.BackupLocation(set));
             })
             .WithSummary("Capture the lab as a new baseline, or promote a set (setId) to one (Instructor); Location: the backup's operation");
         baselines.MapPut("/{id:guid}", async Task<Results<NoContent, ValidationProblem>> (Guid id, BaselineRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
             {
-                if (string.IsNullOrWhiteSpace(body?.Name))
+                if (await service.CanManageAsync() && string.IsNullOrWhiteSpace(body?.Name))
                 {
-                    return ApiProblems.Field("name", "A baseline needs a name.");
+                    return NoBaselineName();
                 }
 
-                await service.UpdateBaselineAsync(id, new BaselineInput(body.Name, body.Description, body.ModuleId), ct);
+                await service.UpdateBaselineAsync(id, BaselineInputOf(body), ct);
                 return TypedResults.NoContent();
             })
             .WithSummary("Rename or describe a baseline (Instructor)");
@@ -124,9 +137,11 @@ public static class ResetsApiEndpoints
             .WithSummary("Reset schedules");
         schedules.MapPost("/", async Task<Results<Created, ValidationProblem>> (ResetScheduleRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
             {
-                if (await InputOfAsync(service, body, ct) is not { } input)
+                // The role first (the service refuses and audits a Viewer, whatever the body), then the fields.
+                var (input, problem) = await InputOfAsync(service, body, ct);
+                if (problem is not null)
                 {
-                    return MissingScheduleField(body);
+                    return problem;
                 }
 
                 var id = await service.CreateScheduleAsync(input, ct);
@@ -135,9 +150,10 @@ public static class ResetsApiEndpoints
             .WithSummary("Create a reset schedule (Instructor)");
         schedules.MapPut("/{id:guid}", async Task<Results<NoContent, ValidationProblem>> (Guid id, ResetScheduleRequest? body, [FromServices] IResetService service, CancellationToken ct) =>
             {
-                if (await InputOfAsync(service, body, ct) is not { } input)
+                var (input, problem) = await InputOfAsync(service, body, ct);
+                if (problem is not null)
                 {
-                    return MissingScheduleField(body);
+                    return problem;
                 }
 
                 await service.UpdateScheduleAsync(id, input, ct);
@@ -149,13 +165,23 @@ public static class ResetsApiEndpoints
             $"{ApiRoutes.Prefix}/resets");
     }
 
-    private static async Task<ResetScheduleInput?> InputOfAsync(IResetService service, ResetScheduleRequest? body, CancellationToken ct) =>
-        string.IsNullOrWhiteSpace(body?.Name) || string.IsNullOrWhiteSpace(body.Cron)
-            ? null
-            : new ResetScheduleInput(body.Name, body.Cron, body.TimeZone ?? "UTC", await BaselineIdAsync(service, body.Baseline, ct), body.Services, body.SafetyBackup ?? true);
+    /// <summary>
+    /// The schedule the body asks for, and for a caller who may manage schedules the first bad field; anyone else gets
+    /// no problem, whatever the body, and the service's audited refusal.
+    /// </summary>
+    private static async Task<(ResetScheduleInput Input, ValidationProblem? Problem)> InputOfAsync(IResetService service, ResetScheduleRequest? body, CancellationToken ct)
+    {
+        var (baselineId, unknown) = await BaselineIdAsync(service, body?.Baseline, ct);
+        var input = new ResetScheduleInput(body?.Name ?? "", body?.Cron ?? "", body?.TimeZone ?? "UTC", baselineId, body?.Services, body?.SafetyBackup ?? true);
+        var problem = !await service.CanManageAsync() ? null
+            : string.IsNullOrWhiteSpace(body?.Name) ? ApiProblems.Field("name", "A schedule needs a name.")
+            : string.IsNullOrWhiteSpace(body.Cron) ? ApiProblems.Field("cron", "A schedule needs a cron expression, e.g. \"0 7 * * 1-5\".")
+            : unknown is not null ? ApiProblems.Field("baseline", unknown)
+            : null;
+        return (input, problem);
+    }
 
-    private static ValidationProblem MissingScheduleField(ResetScheduleRequest? body) =>
-        string.IsNullOrWhiteSpace(body?.Name)
-            ? ApiProblems.Field("name", "A schedule needs a name.")
-            : ApiProblems.Field("cron", "A schedule needs a cron expression, e.g. \"0 7 * * 1-5\".");
+    private static BaselineInput BaselineInputOf(BaselineRequest? body) => new(body?.Name ?? "", body?.Description, body?.ModuleId);
+
+    private static ValidationProblem NoBaselineName() => ApiProblems.Field("name", "A baseline needs a name.");
 }
