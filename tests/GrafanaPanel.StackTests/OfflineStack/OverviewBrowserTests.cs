@@ -50,6 +50,8 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
             new System.Text.RegularExpressions.Regex(@"^(\d+) of \1$"), new() { Timeout = 90_000 });
         var summary = (await page.Locator("[data-test=healthy-count]").TextContentAsync())!.Split(" of ");
         Assert.True(int.Parse(summary[0]) >= stack.LabServices.Count, $"the summary counts {summary[0]} healthy services");
+        // The lab volumes' size over time holds the first measurement (the chart draws once it knows its width).
+        await Assertions.Expect(page.Locator("[data-test=volume-sizes-chart] circle.mud-chart-point").First).ToBeAttachedAsync(new() { Timeout = 30_000 });
         await SaveScreenshotAsync(page, "overview.png");
 
         // Stop Alertmanager from the UI: confirm, and watch its card turn red through the live snapshot.
@@ -65,7 +67,9 @@ public sealed class OverviewBrowserTests(OfflineStackFixture stack) : IAsyncLife
         await Card(page, "alertmanager").Locator("[data-test=service-link]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-test=service-name]")).ToHaveTextAsync("alertmanager");
         await Assertions.Expect(page.Locator("[data-test=log-lines] .log-line").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await Assertions.Expect(page.Locator("[data-test=heartbeat] .beat").First).ToBeAttachedAsync();
+        // The heartbeat (sized by the portal's style sheet) and the latency of the successful probes.
+        await Assertions.Expect(page.Locator("[data-test=heartbeat] .beat").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-test=latency-chart] path.mud-chart-line").First).ToBeAttachedAsync(new() { Timeout = 30_000 });
         await SaveScreenshotAsync(page, "service.png");
     }
 
