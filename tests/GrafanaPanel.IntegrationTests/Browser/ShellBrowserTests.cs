@@ -50,10 +50,13 @@ public sealed class ShellBrowserTests : IAsyncLifetime
         await Assertions.Expect(viewer.Locator("[data-test=access-denied]")).ToBeVisibleAsync();
 
         await Infrastructure.Browser.GotoInteractiveAsync(viewer, baseUrl);
+        // Signed out, the portal's pages lead back to the sign-in form. The URL is awaited, not the page's load event:
+        // the form's visibility is what is asserted.
         await viewer.ClickAsync("[data-test=sign-out]");
-        await viewer.WaitForURLAsync(url => url.Contains("/account/login"));
+        await viewer.WaitForURLAsync(url => url.Contains("/account/login"), new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(viewer.Locator("[data-test=login-form]")).ToBeVisibleAsync();
         await viewer.GotoAsync(baseUrl);
-        await viewer.WaitForURLAsync(url => url.Contains("/account/login"));
+        await viewer.WaitForURLAsync(url => url.Contains("/account/login"), new() { WaitUntil = WaitUntilState.Commit });
         await Assertions.Expect(viewer.Locator("[data-test=login-form]")).ToBeVisibleAsync();
     }
 }
