@@ -5,22 +5,8 @@ namespace GrafanaPanel.Web.Docker;
 /// mid-archive is <see cref="DockerUnavailableException"/>, not a client exception). With <c>leaveOpen</c> it also
 /// keeps the client from disposing a stream the caller owns.
 /// </summary>
-internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?> translate, bool leaveOpen = false) : Stream
+internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?> translate, bool leaveOpen = false) : ReadOnlyStream
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override int Read(byte[] buffer, int offset, int count)
     {
         try
@@ -44,19 +30,6 @@ internal sealed class TranslatingStream(Stream inner, Func<Exception, Exception?
             throw mapped;
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -51,28 +51,14 @@ public class CheckedArchive
     }
 
     /// <summary>A decompressor (opened with leaveOpen) that disposes its source with itself and counts what it gave.</summary>
-    private sealed class UploadStream(Stream inner, Stream source, Action<long>? onBytes) : Stream
+    private sealed class UploadStream(Stream inner, Stream source, Action<long>? onBytes) : ReadOnlyStream
     {
         private const long ReportEvery = 4 << 20;
         private long _bytes;
         private long _reported;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
         public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             Count(await inner.ReadAsync(buffer, cancellationToken));
@@ -88,14 +74,6 @@ public class CheckedArchive
 
             return read;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

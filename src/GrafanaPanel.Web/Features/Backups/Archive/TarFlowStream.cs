@@ -10,7 +10,7 @@ namespace GrafanaPanel.Web.Features.Backups.Archive;
 /// reader consumed (a header is bounded by <see cref="ConsumeLimit"/>, so a huge PAX header is refused before the
 /// reader buffers it), and where the last non-zero byte was (trailing data after the end-of-archive marker).
 /// </summary>
-internal sealed class TarFlowStream(Stream source, int chunkSize, Action<ReadOnlySpan<byte>>? onChunk = null) : Stream
+internal sealed class TarFlowStream(Stream source, int chunkSize, Action<ReadOnlySpan<byte>>? onChunk = null) : ReadOnlyStream
 {
     private readonly byte[] _buffer = new byte[chunkSize];
     private int _start;
@@ -53,11 +53,6 @@ internal sealed class TarFlowStream(Stream source, int chunkSize, Action<ReadOnl
         _captureFrom = offset;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => Consumed;
@@ -80,9 +75,6 @@ internal sealed class TarFlowStream(Stream source, int chunkSize, Action<ReadOnl
 
         return Serve(buffer);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -112,14 +104,6 @@ internal sealed class TarFlowStream(Stream source, int chunkSize, Action<ReadOnl
             _start = _end;
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private void Filled(int read)
     {
