@@ -38,6 +38,8 @@ public sealed class BackupEndpointTests : BackupAppTests
         Assert.Equal(HttpStatusCode.NotFound, (await instructor.GetAsync($"/backups/{id}/{BackupAppFactory.PrometheusVolume}")).StatusCode);
         using var viewer = await ClientAsync(PanelRoles.Viewer);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(url)).StatusCode);
+        var refused = await App.DbAsync(db => db.AuditEntries.Where(e => e.Action == "backup.download" && !e.Succeeded).ToListAsync());
+        Assert.Equal($"{id} {BackupAppFactory.GrafanaVolume}", Assert.Single(refused).Target);
         using var anonymous = App.CreateAnonymousClient();
         var redirect = await anonymous.GetAsync(url);
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
@@ -195,6 +197,8 @@ public sealed class BackupEndpointTests : BackupAppTests
         Assert.Empty(Directory.GetFileSystemEntries(App.BackupDirectory));
         using var viewer = await ClientAsync(PanelRoles.Viewer);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(viewer, whole)).StatusCode);
+        Assert.Contains(await App.DbAsync(db => db.AuditEntries.Where(e => e.Action == "backup.import" && !e.Succeeded).ToListAsync()),
+            e => e.Error!.Contains("Instructor role"));
         Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
     }
 }

@@ -148,15 +148,19 @@ public sealed class StackControlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_viewer_calling_the_action_directly_is_refused_at_the_server()
+    public async Task A_viewer_calling_the_action_directly_is_refused_at_the_server_and_the_refusal_is_audited()
     {
-        var control = await ControlForAsync(PanelRoles.Viewer);
+        var (viewer, control) = await SignedInControlAsync(PanelRoles.Viewer);
         var id = await IdOfAsync(_project, "grafana");
 
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => control.RunAsync("grafana", ServiceAction.Stop));
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => control.RunStackAsync(ServiceAction.Stop));
 
         Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", id));
+        var refusals = (await AuditEntriesAsync()).Where(e => e.User == viewer && !e.Succeeded).ToList();
+        Assert.Contains(refusals, e => e.Action == "service.stop" && e.Target == "grafana" && e.Error!.Contains("Instructor"));
+        Assert.Contains(refusals, e => e.Action == "stack.stop" && e.Target == _project.Name);
+        Assert.Equal(2, refusals.Count);
     }
 
     [Fact]
@@ -215,11 +219,14 @@ public sealed class StackControlTests : IAsyncLifetime
         Assert.All(lines, l => Assert.Equal("loki", l.Service));
     }
 
-    private async Task<IStackControl> ControlForAsync(string role)
+    private async Task<IStackControl> ControlForAsync(string role) => (await SignedInControlAsync(role)).Control;
+
+    /// <summary>The portal's control as a newly created user of <paramref name="role"/> would call it, and their e-mail.</summary>
+    private async Task<(string User, IStackControl Control)> SignedInControlAsync(string role)
     {
         var scope = _app.Services.CreateScope();
-        var (_, gate) = await TestAccounts.SignedInAsync(scope.ServiceProvider, role);
-        return ActivatorUtilities.CreateInstance<StackControl>(scope.ServiceProvider, gate);
+        var (user, gate) = await TestAccounts.SignedInAsync(scope.ServiceProvider, role);
+        return (user.Email!, ActivatorUtilities.CreateInstance<StackControl>(scope.ServiceProvider, gate));
     }
 
     private static Task<string> IdOfAsync(TestProject project, string service) =>

@@ -36,7 +36,7 @@ public static class BackupEndpoints
     public static async Task<IResult> DownloadAsync(
         HttpContext http, Guid setId, string volume, RoleGate gate, PanelDbContext db, BackupFolders folders, IAuditLog audit, bool asProblem)
     {
-        if (await AllowedAsync(gate, http, asProblem) is not { } user)
+        if (await AllowedAsync(gate, http, audit, BackupAuditActions.Download, $"{setId} {volume}", asProblem) is not { } user)
         {
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
@@ -65,7 +65,7 @@ public static class BackupEndpoints
     public static async Task<IResult> ImportAsync(
         HttpContext http, RoleGate gate, BackupImport import, IAuditLog audit, IOptions<BackupJobOptions> options, bool asProblem)
     {
-        if (await AllowedAsync(gate, http, asProblem) is not { } user)
+        if (await AllowedAsync(gate, http, audit, BackupAuditActions.Import, "upload", asProblem) is not { } user)
         {
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
@@ -96,17 +96,25 @@ public static class BackupEndpoints
         asProblem ? TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found") : Results.NotFound(detail);
 
     /// <summary>
-    /// The role as the database says now (a user demoted since signing in is refused at once); for the API the refusal
-    /// is thrown, so that its problem names the role needed.
+    /// The role as the database says now (a user demoted since signing in is refused at once); a refusal is written to
+    /// the audit log, and for the API thrown, so that its problem names the role needed.
     /// </summary>
-    private static async Task<PanelUser?> AllowedAsync(RoleGate gate, HttpContext http, bool asProblem)
+    private static async Task<PanelUser?> AllowedAsync(RoleGate gate, HttpContext http, IAuditLog audit, string action, string target, bool asProblem)
     {
         try
         {
             return await gate.RequireAsync(http.User, PanelRoles.Instructor, http.RequestAborted);
         }
-        catch (PanelAccessDeniedException) when (!asProblem)
+        catch (PanelAccessDeniedException ex)
         {
+            // Not the request's token: a refusal must leave its trace even when the caller has gone.
+            var who = http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous";
+            await audit.RecordAsync(new AuditRecord(who, action, target, false, ex.Message), CancellationToken.None);
+            if (asProblem)
+            {
+                throw;
+            }
+
             return null;
         }
     }

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Api;
+using GrafanaPanel.Web.Features.Audit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.Web.Features.Stack;
 
@@ -31,15 +33,17 @@ public static class StackApiEndpoints
             .WithSummary("One service");
 
         stack.MapPost("/services/{name}/{action}", async Task<Results<Ok<StackActionResult>, ValidationProblem>> (
-                string name, string action, [FromServices] RoleGate gate, [FromServices] IStackControl control, CancellationToken ct) =>
-            await VerbAsync(gate, action, ct) is { } verb
+                string name, string action, [FromServices] RoleGate gate, [FromServices] IAuditLog audit, [FromServices] IStackControl control,
+                CancellationToken ct) =>
+            await VerbAsync(gate, audit, AuditActions.Service, StackControl.Printable(name), action, ct) is { } verb
                 ? TypedResults.Ok(new StackActionResult(await control.RunAsync(name, verb, ct)))
                 : UnknownAction(action))
             .WithSummary("Start, stop or restart one service (Instructor)");
 
         stack.MapPost("/{action}", async Task<Results<Ok<StackActionResult>, ValidationProblem>> (
-                string action, [FromServices] RoleGate gate, [FromServices] IStackControl control, CancellationToken ct) =>
-            await VerbAsync(gate, action, ct) is { } verb
+                string action, [FromServices] RoleGate gate, [FromServices] IAuditLog audit, [FromServices] IStackControl control,
+                [FromServices] IOptions<StackOptions> options, CancellationToken ct) =>
+            await VerbAsync(gate, audit, AuditActions.Stack, options.Value.ProjectName, action, ct) is { } verb
                 ? TypedResults.Ok(new StackActionResult(await control.RunStackAsync(verb, progress: null, ct)))
                 : UnknownAction(action))
             .WithSummary("Start, stop or restart the whole stack in dependency order (Instructor); answers when done");
@@ -99,10 +103,11 @@ public static class StackApiEndpoints
 
     /// <summary>
     /// The action named in the route; null when it is none, for a caller who holds the role. The role comes first: with
-    /// no action to pass on to <see cref="IStackControl"/>, its own refusal (403, not audited, as for a good action) is
-    /// raised here for anyone else.
+    /// no action to pass on to <see cref="IStackControl"/>, its own refusal (403, audited as what was asked for, e.g.
+    /// <c>service.jump</c>) is raised here for anyone else.
     /// </summary>
-    private static async Task<ServiceAction?> VerbAsync(RoleGate gate, string action, CancellationToken ct)
+    private static async Task<ServiceAction?> VerbAsync(
+        RoleGate gate, IAuditLog audit, Func<string, string> auditAction, string target, string action, CancellationToken ct)
     {
         ServiceAction? verb = action switch
         {
@@ -113,7 +118,7 @@ public static class StackApiEndpoints
         };
         if (verb is null)
         {
-            await gate.RequireAsync(PanelRoles.Instructor, ct);
+            await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, auditAction(StackControl.Printable(action)), target, ct);
         }
 
         return verb;

@@ -41,9 +41,8 @@ public sealed class StackControl(
     /// <summary>Runs one action on one service; returns what happened in words.</summary>
     public async Task<string> RunAsync(string serviceName, ServiceAction action, CancellationToken ct = default)
     {
-        var user = await gate.RequireAsync(PanelRoles.Instructor, ct);
-        var actor = user.Email ?? user.UserName ?? user.Id;
         var verb = action.ToString().ToLowerInvariant();
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Service(verb), Printable(serviceName), ct);
         ServiceView service;
         try
         {
@@ -74,9 +73,8 @@ public sealed class StackControl(
     /// </summary>
     public async Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
     {
-        var user = await gate.RequireAsync(PanelRoles.Instructor, ct);
-        var actor = user.Email ?? user.UserName ?? user.Id;
         var verb = action.ToString().ToLowerInvariant();
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Stack(verb), _options.ProjectName, ct);
         using var held = stackLock.Acquire($"{verb} of the whole stack by {actor}");
         var services = snapshot.Current.Services.Where(s => !s.IsPortal).ToList();
         var ordered = DependencyOrder(services);
