@@ -18,7 +18,9 @@ public static class StackExtensions
         services.AddSingleton<StackMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StackMonitor>());
         services.AddSingleton<StackMetrics>();
-        services.AddScoped<IStackControl, StackControl>();
+        services.AddScoped<StackControl>();
+        services.AddScoped<IStackControl>(sp => sp.GetRequiredService<StackControl>());
+        services.AddSingleton<StackOperations>();
         services.AddScoped<StackLogs>();
     }
 

@@ -1,6 +1,7 @@
 using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
+using GrafanaPanel.Web.Features.Stack;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -42,6 +43,9 @@ public static class OperationEndpoints
     public static string SetJobLocation(string kind, Guid setId, DateTimeOffset since) => $"{Path}/{kind}/{setId}/{since.ToUnixTimeMilliseconds()}";
 
     public static string RescanLocation(DateTimeOffset since) => $"{Path}/rescan/{since.ToUnixTimeMilliseconds()}";
+
+    /// <summary>A whole-stack start, stop or restart: its job's audit entry names the operation.</summary>
+    public static string StackLocation(Guid operationId) => $"{Path}/stack/{operationId}";
 
     public static void MapOperationEndpoints(this RouteGroupBuilder v1)
     {
@@ -130,6 +134,22 @@ public static class OperationEndpoints
                     : new Operation("rescan", entry.Succeeded ? Operation.Succeeded : Operation.Failed, null, entry.Error, $"{ApiRoutes.Prefix}/backups/sets", new { entry.Target }));
             })
             .WithSummary("A catalog rescan");
+
+        operations.MapGet("/stack/{operationId:guid}", async (
+                Guid operationId, [FromServices] IDbContextFactory<PanelDbContext> dbs, [FromServices] StackOperations running, CancellationToken ct) =>
+            {
+                var suffix = $" operation {operationId}";
+                await using var db = await dbs.CreateDbContextAsync(ct);
+                var entry = await db.AuditEntries.AsNoTracking().Where(e => e.Action.StartsWith("stack.") && e.Target.EndsWith(suffix))
+                    .OrderBy(e => e.Id).FirstOrDefaultAsync(ct);
+                var resource = $"{ApiRoutes.Prefix}/stack";
+                return TypedResults.Ok(entry is not null
+                    ? new Operation("stack", entry.Succeeded ? Operation.Succeeded : Operation.Failed, null, entry.Error, resource, new { entry.Action, entry.At })
+                    : running.StepOf(operationId) is { } step
+                        ? new Operation("stack", Operation.Running, new OperationProgress(step, null, 0, null, null), null, resource, null)
+                        : new Operation("stack", Operation.Queued, null, null, resource, null));
+            })
+            .WithSummary("A whole-stack start, stop or restart: running with the service it is at, ended by its audit entry");
     }
 
     private static OperationProgress? ProgressOf(BackupProgressHub hub, Guid setId, string kind) =>

@@ -40,13 +40,14 @@ public static class StackApiEndpoints
                 : UnknownAction(action))
             .WithSummary("Start, stop or restart one service (Instructor)");
 
-        stack.MapPost("/{action}", async Task<Results<Ok<StackActionResult>, ValidationProblem>> (
-                string action, [FromServices] RoleGate gate, [FromServices] IAuditLog audit, [FromServices] IStackControl control,
+        stack.MapPost("/{action}", async Task<Results<Accepted, ValidationProblem>> (
+                string action, [FromServices] RoleGate gate, [FromServices] IAuditLog audit, [FromServices] StackControl control,
                 [FromServices] IOptions<StackOptions> options, CancellationToken ct) =>
             await VerbAsync(gate, audit, AuditActions.Stack, options.Value.ProjectName, action, ct) is { } verb
-                ? TypedResults.Ok(new StackActionResult(await control.RunStackAsync(verb, progress: null, ct)))
+                ? TypedResults.Accepted(OperationEndpoints.StackLocation(await control.RequestStackAsync(verb, ct)))
                 : UnknownAction(action))
-            .WithSummary("Start, stop or restart the whole stack in dependency order (Instructor); answers when done");
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Start, stop or restart the whole stack in dependency order (Instructor): 202 and an operation; 409 while the stack is busy");
 
         stack.MapGet("/volumes", ([FromServices] StackSnapshot snapshot) =>
             {

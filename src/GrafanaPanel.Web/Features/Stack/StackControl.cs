@@ -1,6 +1,7 @@
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
+using Hangfire;
 using Microsoft.Extensions.Options;
 
 namespace GrafanaPanel.Web.Features.Stack;
@@ -34,6 +35,7 @@ public sealed class StackControl(
     StackLock stackLock,
     RoleGate gate,
     IAuditLog audit,
+    IBackgroundJobClient jobs,
     IOptions<StackOptions> options) : IStackControl
 {
     private readonly StackOptions _options = options.Value;
@@ -41,7 +43,7 @@ public sealed class StackControl(
     /// <summary>Runs one action on one service; returns what happened in words.</summary>
     public async Task<string> RunAsync(string serviceName, ServiceAction action, CancellationToken ct = default)
     {
-        var verb = action.ToString().ToLowerInvariant();
+        var verb = Verb(action);
         var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Service(verb), Printable(serviceName), ct);
         ServiceView service;
         try
@@ -73,13 +75,45 @@ public sealed class StackControl(
     /// </summary>
     public async Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
     {
-        var verb = action.ToString().ToLowerInvariant();
-        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Stack(verb), _options.ProjectName, ct);
-        using var held = stackLock.Acquire($"{verb} of the whole stack by {actor}");
-        var services = snapshot.Current.Services.Where(s => !s.IsPortal).ToList();
-        var ordered = DependencyOrder(services);
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Stack(Verb(action)), _options.ProjectName, ct);
+        return await RunStackAsAsync(actor, action, _options.ProjectName, progress, ct);
+    }
+
+    /// <summary>
+    /// A whole-stack action for the API: the role is checked and the stack must be free now (else 403 or 409, audited,
+    /// nothing queued); the action then runs as a job (<see cref="StackActionJob"/>) whose audit entry ends the operation
+    /// with the returned id.
+    /// </summary>
+    public async Task<Guid> RequestStackAsync(ServiceAction action, CancellationToken ct = default)
+    {
+        var auditAction = AuditActions.Stack(Verb(action));
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, auditAction, _options.ProjectName, ct);
+        if (stackLock.Holder is { } holder)
+        {
+            var busy = new StackBusyException(holder);
+            await audit.RecordAsync(new AuditRecord(actor, auditAction, _options.ProjectName, false, busy.Message), CancellationToken.None);
+            throw busy;
+        }
+
+        var operationId = Guid.NewGuid();
+        jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, operationId, CancellationToken.None));
+        return operationId;
+    }
+
+    /// <summary>The audit target of a whole-stack action run as the API's operation <paramref name="operationId"/>.</summary>
+    public string OperationTarget(Guid operationId) => $"{_options.ProjectName} operation {operationId}";
+
+    /// <summary>
+    /// The whole-stack action itself, as <paramref name="actor"/> (whose role was checked when they asked), holding the
+    /// stack lock; its outcome, a busy stack included, is written to the audit log against <paramref name="auditTarget"/>.
+    /// </summary>
+    public async Task<string> RunStackAsAsync(string actor, ServiceAction action, string auditTarget, IProgress<string>? progress, CancellationToken ct)
+    {
+        var verb = Verb(action);
         try
         {
+            using var held = stackLock.Acquire($"{verb} of the whole stack by {actor}");
+            var ordered = DependencyOrder([.. snapshot.Current.Services.Where(s => !s.IsPortal)]);
             if (action is ServiceAction.Stop or ServiceAction.Restart)
             {
                 foreach (var service in Enumerable.Reverse(ordered))
@@ -98,17 +132,19 @@ public sealed class StackControl(
                 }
             }
 
-            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), _options.ProjectName, true), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), auditTarget, true), CancellationToken.None);
             var done = $"The stack was {Past(action)}: {string.Join(", ", (action == ServiceAction.Stop ? Enumerable.Reverse(ordered) : ordered).Select(s => s.Name))}.";
             progress?.Report(done);
             return done;
         }
-        catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException)
+        catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException or StackBusyException)
         {
-            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), _options.ProjectName, false, ex.Message), ct);
+            await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), auditTarget, false, ex.Message), CancellationToken.None);
             throw;
         }
     }
+
+    private static string Verb(ServiceAction action) => action.ToString().ToLowerInvariant();
 
     /// <summary>
     /// Services in levels: level 0 depends on nothing in the set, each later level only on earlier ones. The services of

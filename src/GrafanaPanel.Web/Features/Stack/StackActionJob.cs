@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Telemetry;
+using Hangfire;
+
+namespace GrafanaPanel.Web.Features.Stack;
+
+/// <summary>
+/// A whole-stack start, stop or restart asked for through the API (<see cref="StackControl.RequestStackAsync"/>), run
+/// as the user who asked. Its audit entry (<c>stack.*</c>, target "&lt;project&gt; operation &lt;id&gt;") ends the operation;
+/// while it runs, the service it is at is in <see cref="StackOperations"/>.
+/// </summary>
+public sealed class StackActionJob(StackControl control, StackOperations operations, ILogger<StackActionJob> logger)
+{
+    // No automatic retry: a failure is recorded and the operation ends failed; repeating a stop or restart unasked
+    // would surprise the class. The user decides.
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(ServiceAction action, string requestedBy, Guid operationId, CancellationToken ct)
+    {
+        try
+        {
+            var done = await control.RunStackAsAsync(requestedBy, action, control.OperationTarget(operationId), operations.For(operationId), ct);
+            logger.LogInformation("{Done} (operation {OperationId}, asked for by {User})", done, operationId, requestedBy);
+        }
+        catch (Exception ex) when (ex is DockerUnavailableException or DockerOperationException or DockerNotFoundException or StackBusyException)
+        {
+            // Recorded in the audit log by the control, which ends the operation as failed.
+            logger.LogWarning("Whole-stack {Action} (operation {OperationId}) failed: {Error}", action, operationId, ex.Message);
+            JobRun.Failed(ex);
+        }
+        finally
+        {
+            operations.Complete(operationId);
+        }
+    }
+}
+
+/// <summary>The step each running whole-stack operation is at ("Stopping grafana…"), for its operation's progress.</summary>
+public sealed class StackOperations
+{
+    private readonly ConcurrentDictionary<Guid, string> _steps = new();
+
+    public string? StepOf(Guid operationId) => _steps.TryGetValue(operationId, out var step) ? step : null;
+
+    public IProgress<string> For(Guid operationId)
+    {
+        _steps[operationId] = "Taking the stack lock…";
+        return new Step(this, operationId);
+    }
+
+    public void Complete(Guid operationId) => _steps.TryRemove(operationId, out _);
+
+    private sealed class Step(StackOperations owner, Guid operationId) : IProgress<string>
+    {
+        public void Report(string value) => owner._steps[operationId] = value;
+    }
+}

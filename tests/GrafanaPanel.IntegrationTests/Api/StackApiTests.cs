@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GrafanaPanel.IntegrationTests.Infrastructure;
+using GrafanaPanel.Web.Data;
+using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Features.Accounts;
+using GrafanaPanel.Web.Features.Api;
+using GrafanaPanel.Web.Features.Stack;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrafanaPanel.IntegrationTests.Api;
+
+/// <summary>
+/// Whole-stack actions through <c>/api/v1/stack/{action}</c> on a real compose-labelled project: 202 and an operation
+/// that shows the service it is at and ends with the job's audit entry; 409 while the stack is busy.
+/// </summary>
+public sealed class StackApiTests : IAsyncLifetime
+{
+    private readonly TestProject _project = new();
+    private ApiPortal _app = default!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await TestProject.EnsureImageAsync();
+        // sleep as PID 1 ignores SIGTERM: each stop takes the whole grace period, so a running operation can be seen.
+        await _project.RunAsync("postgres", "sleep", "3600");
+        await _project.RunAsync("grafana", ["--label", $"{ContainerRecord.DependsOnLabel}=postgres:service_healthy:false"], "sleep", "3600");
+        await _project.RunAsync("panel", ["--label", $"{ContainerRecord.PortalRoleLabel}=portal"], "sleep", "3600");
+        _app = new ApiPortal();
+        _app.With("Stack:ProjectName", _project.Name).With("Stack:StopGracePeriod", "00:00:02");
+        await _app.InitializeAsync();
+        await _app.WaitUntilDatabaseReadyAsync();
+        var snapshot = _app.Services.GetRequiredService<StackSnapshot>();
+        await Eventually.HoldsAsync(() => snapshot.Current.Services.Length == 3, TimeSpan.FromSeconds(30), "the snapshot to list 3 services");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _project.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_whole_stack_restart_answers_202_and_its_operation_shows_each_service_then_ends_with_all_restarted_but_the_portal()
+    {
+        var (instructor, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);
+        using var client = _app.BearerClient(secret);
+        var before = await StartedAtAsync();
+
+        var response = await client.PostAsync("/api/v1/stack/restart", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var location = response.Headers.Location!.OriginalString;
+        Assert.StartsWith("/api/v1/operations/stack/", location);
+        var seen = new List<JsonElement>();
+        var operation = await Eventually.ReturnsAsync(async () =>
+        {
+            var state = await client.GetFromJsonAsync<JsonElement>(location);
+            seen.Add(state);
+            return state;
+        }, o => o.GetProperty("status").GetString() is Operation.Succeeded or Operation.Failed, TimeSpan.FromMinutes(1), "the restart operation ends");
+
+        Assert.True(operation.GetProperty("status").GetString() == Operation.Succeeded, operation.ToString());
+        Assert.Equal("stack.restart", operation.GetProperty("result").GetProperty("action").GetString());
+        Assert.Equal("/api/v1/stack", operation.GetProperty("resource").GetString());
+        Assert.Contains(seen, o => o.GetProperty("status").GetString() == Operation.Running
+            && o.GetProperty("progress").GetProperty("step").GetString() is "Stopping grafana…" or "Stopping postgres…" or "Starting postgres…" or "Starting grafana…");
+        var after = await StartedAtAsync();
+        Assert.NotEqual(before["postgres"], after["postgres"]);
+        Assert.NotEqual(before["grafana"], after["grafana"]);
+        Assert.Equal(before["panel"], after["panel"]);
+        var entry = Assert.Single(await TestAudit.EntriesAsync(_app, "stack.restart"));
+        Assert.True(entry.Succeeded);
+        Assert.Equal(instructor.Email, entry.User);
+        Assert.EndsWith(location[(location.LastIndexOf('/') + 1)..], entry.Target);
+        Assert.Equal(1, await StackJobsAsync());
+    }
+
+    [Fact]
+    public async Task While_the_stack_is_busy_a_whole_stack_action_is_refused_with_409_naming_the_job_and_nothing_is_queued()
+    {
+        var (instructor, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);
+        using var client = _app.BearerClient(secret);
+        var before = await StartedAtAsync();
+        using (_app.Services.GetRequiredService<StackLock>().Acquire("a reset of the lab"))
+        {
+            var response = await client.PostAsync("/api/v1/stack/stop", null);
+
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            var problem = await ApiPortal.ProblemAsync(response);
+            Assert.Contains("a reset of the lab", problem.GetProperty("detail").GetString());
+        }
+
+        var entry = Assert.Single(await TestAudit.EntriesAsync(_app, "stack.stop"));
+        Assert.False(entry.Succeeded);
+        Assert.Equal(instructor.Email, entry.User);
+        Assert.Equal(0, await StackJobsAsync());
+        Assert.Equal(before, await StartedAtAsync());
+        foreach (var service in before.Keys)
+        {
+            Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await IdOfAsync(service)));
+        }
+    }
+
+    /// <summary>How many whole-stack jobs Hangfire holds, in any state.</summary>
+    private Task<int> StackJobsAsync() =>
+        _app.DbAsync(db => db.Database.SqlQueryRaw<int>(
+            $"select count(*)::int as \"Value\" from {DatabaseInitializer.HangfireSchema}.job where invocationdata::text like '%{nameof(StackActionJob)}%'").SingleAsync());
+
+    /// <summary>When each service's container last started, by compose service.</summary>
+    private async Task<Dictionary<string, string>> StartedAtAsync()
+    {
+        var started = new Dictionary<string, string>();
+        foreach (var service in new[] { "postgres", "grafana", "panel" })
+        {
+            started[service] = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await IdOfAsync(service));
+        }
+
+        return started;
+    }
+
+    private Task<string> IdOfAsync(string service) =>
+        DockerCli.RunAsync("ps", "-aq", "--no-trunc", "--filter", $"label={ContainerRecord.ProjectLabel}={_project.Name}",
+            "--filter", $"label={ContainerRecord.ServiceLabel}={service}");
+}
