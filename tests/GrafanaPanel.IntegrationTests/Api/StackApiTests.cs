@@ -100,7 +100,7 @@ public sealed class StackApiTests : IAsyncLifetime
         Assert.Equal(before, await StartedAtAsync());
         foreach (var service in before.Keys)
         {
-            Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await IdOfAsync(service)));
+            Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await _project.IdOfAsync(service)));
         }
     }
 
@@ -115,13 +115,9 @@ public sealed class StackApiTests : IAsyncLifetime
         var started = new Dictionary<string, string>();
         foreach (var service in new[] { "postgres", "grafana", "panel" })
         {
-            started[service] = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await IdOfAsync(service));
+            started[service] = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync(service));
         }
 
         return started;
     }
-
-    private Task<string> IdOfAsync(string service) =>
-        DockerCli.RunAsync("ps", "-aq", "--no-trunc", "--filter", $"label={ContainerRecord.ProjectLabel}={_project.Name}",
-            "--filter", $"label={ContainerRecord.ServiceLabel}={service}");
 }

@@ -97,6 +97,11 @@ public sealed class TestProject : IAsyncDisposable
             .. (labels ?? []).SelectMany(l => new[] { "--label", $"{l.Key}={l.Value}" }),
             .. (driverOptions ?? []).SelectMany(o => new[] { "--opt", o }), $"{Name}_{key}"]);
 
+    /// <summary>The full id of the project's container for compose service <paramref name="service"/>.</summary>
+    public Task<string> IdOfAsync(string service) =>
+        DockerCli.RunAsync("ps", "-aq", "--no-trunc", "--filter", $"label={ContainerRecord.ProjectLabel}={Name}",
+            "--filter", $"label={ContainerRecord.ServiceLabel}={service}");
+
     /// <summary>Polls <c>docker inspect</c> until the container's state is <paramref name="status"/>.</summary>
     public static Task WaitForStatusAsync(string id, string status) =>
         Eventually.ReturnsAsync(() => DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", id), s => s == status,

@@ -44,7 +44,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task Stop_start_and_restart_change_the_real_container_and_are_audited()
     {
         var control = await ControlForAsync(PanelRoles.Instructor);
-        var id = await IdOfAsync(_project, "grafana");
+        var id = await _project.IdOfAsync("grafana");
 
         await control.RunAsync("grafana", ServiceAction.Stop);
         Assert.Equal("exited", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", id));
@@ -74,7 +74,7 @@ public sealed class StackControlTests : IAsyncLifetime
             }
         };
 
-        await DockerCli.RunAsync("stop", "-t", "1", await IdOfAsync(_project, "postgres"));
+        await DockerCli.RunAsync("stop", "-t", "1", await _project.IdOfAsync("postgres"));
 
         // Reconciliation is set to an hour: only the events stream can bring this change in time.
         var view = await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -85,7 +85,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task A_service_action_is_refused_while_a_stack_changing_job_holds_the_lock()
     {
         var control = await ControlForAsync(PanelRoles.Instructor);
-        var id = await IdOfAsync(_project, "grafana");
+        var id = await _project.IdOfAsync("grafana");
         var startedAt = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", id);
 
         using (_app.Services.GetRequiredService<StackLock>().Acquire("the reset to baseline \"factory\" asked for by ann@panel.test"))
@@ -110,7 +110,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task A_name_that_is_not_a_service_of_the_stack_is_refused_and_nothing_is_touched(string name)
     {
         var control = await ControlForAsync(PanelRoles.Admin);
-        var id = await IdOfAsync(_project, "grafana");
+        var id = await _project.IdOfAsync("grafana");
         var startedAt = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", id);
 
         var refused = await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync(name, ServiceAction.Restart));
@@ -125,7 +125,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task A_container_of_another_project_cannot_be_reached_by_its_name_or_id()
     {
         var control = await ControlForAsync(PanelRoles.Admin);
-        var otherId = await IdOfAsync(_otherProject, "grafana");
+        var otherId = await _otherProject.IdOfAsync("grafana");
 
         await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync($"{_otherProject.Name}-grafana-1", ServiceAction.Stop));
         await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync(otherId, ServiceAction.Stop));
@@ -138,7 +138,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task The_portals_own_service_cannot_be_stopped_or_restarted()
     {
         var control = await ControlForAsync(PanelRoles.Admin);
-        var id = await IdOfAsync(_project, "panel");
+        var id = await _project.IdOfAsync("panel");
 
         var refused = await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync("panel", ServiceAction.Stop));
         await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync("panel", ServiceAction.Restart));
@@ -151,7 +151,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async Task A_viewer_calling_the_action_directly_is_refused_at_the_server_and_the_refusal_is_audited()
     {
         var (viewer, control) = await SignedInControlAsync(PanelRoles.Viewer);
-        var id = await IdOfAsync(_project, "grafana");
+        var id = await _project.IdOfAsync("grafana");
 
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => control.RunAsync("grafana", ServiceAction.Stop));
         await Assert.ThrowsAsync<PanelAccessDeniedException>(() => control.RunStackAsync(ServiceAction.Stop));
@@ -170,13 +170,13 @@ public sealed class StackControlTests : IAsyncLifetime
         var steps = new List<string>();
 
         await control.RunStackAsync(ServiceAction.Stop, new SynchronousProgress(steps));
-        Assert.Equal("exited", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await IdOfAsync(_project, "postgres")));
-        Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await IdOfAsync(_project, "panel")));
+        Assert.Equal("exited", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await _project.IdOfAsync("postgres")));
+        Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await _project.IdOfAsync("panel")));
 
         await control.RunStackAsync(ServiceAction.Start, new SynchronousProgress(steps));
 
-        var postgresStarted = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await IdOfAsync(_project, "postgres")));
-        var grafanaStarted = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await IdOfAsync(_project, "grafana")));
+        var postgresStarted = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("postgres")));
+        var grafanaStarted = DateTimeOffset.Parse(await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("grafana")));
         Assert.True(postgresStarted <= grafanaStarted, "postgres must start before grafana, which depends on it");
         Assert.True(steps.IndexOf("Stopping grafana…") < steps.IndexOf("Stopping postgres…"));
         Assert.DoesNotContain(steps, s => s.Contains("panel"));
@@ -228,10 +228,6 @@ public sealed class StackControlTests : IAsyncLifetime
         var (user, gate) = await TestAccounts.SignedInAsync(scope.ServiceProvider, role);
         return (user.Email!, ActivatorUtilities.CreateInstance<StackControl>(scope.ServiceProvider, gate));
     }
-
-    private static Task<string> IdOfAsync(TestProject project, string service) =>
-        DockerCli.RunAsync("ps", "-aq", "--no-trunc", "--filter", $"label={ContainerRecord.ProjectLabel}={project.Name}",
-            "--filter", $"label={ContainerRecord.ServiceLabel}={service}");
 
     private async Task<List<AuditRecord>> AuditEntriesAsync()
     {
