@@ -66,10 +66,11 @@ public sealed class StackApiTests : IAsyncLifetime
         Assert.Equal("stack.restart", operation.GetProperty("result").GetProperty("action").GetString());
         Assert.Equal("/api/v1/stack", operation.GetProperty("resource").GetString());
         Assert.Contains(seen, o => o.GetProperty("status").GetString() == Operation.Running
-            && o.GetProperty("progress").GetProperty("step").GetString() is "Stopping grafana…" or "Stopping postgres…" or "Starting postgres…" or "Starting grafana…");
+            && o.GetProperty("progress").GetProperty("step").GetString() is "Restarting postgres…" or "Restarting grafana…");
         var after = await StartedAtAsync();
         Assert.NotEqual(before["postgres"], after["postgres"]);
         Assert.NotEqual(before["grafana"], after["grafana"]);
+        Assert.True(DateTimeOffset.Parse(after["postgres"]) < DateTimeOffset.Parse(after["grafana"]), "grafana depends on postgres: postgres restarts first");
         Assert.Equal(before["panel"], after["panel"]);
         var entry = Assert.Single(await TestAudit.EntriesAsync(_app, "stack.restart"));
         Assert.True(entry.Succeeded);

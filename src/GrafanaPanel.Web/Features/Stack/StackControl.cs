@@ -71,7 +71,7 @@ public sealed class StackControl(
 
     /// <summary>
     /// Starts, stops or restarts every service of the stack except the portal's own, in dependency order (stop in
-    /// reverse), holding the stack lock. Progress is reported per service.
+    /// reverse; restart one container after the other), holding the stack lock. Progress is reported per service.
     /// </summary>
     public async Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
     {
@@ -114,26 +114,18 @@ public sealed class StackControl(
         {
             using var held = stackLock.Acquire($"{verb} of the whole stack by {actor}");
             var ordered = DependencyOrder([.. snapshot.Current.Services.Where(s => !s.IsPortal)]);
-            if (action is ServiceAction.Stop or ServiceAction.Restart)
+            // Stop goes in reverse. A restart is the daemon's restart of each container in dependency order, as
+            // `docker compose restart` does: each one is done by the daemon once asked, so a portal killed half-way
+            // leaves every container running (some restarted), never a stack stopped by surprise.
+            var steps = action == ServiceAction.Stop ? Enumerable.Reverse(ordered) : ordered;
+            foreach (var service in steps)
             {
-                foreach (var service in Enumerable.Reverse(ordered))
-                {
-                    progress?.Report($"Stopping {service.Name}…");
-                    await ApplyAsync(service, ServiceAction.Stop, ct);
-                }
-            }
-
-            if (action is ServiceAction.Start or ServiceAction.Restart)
-            {
-                foreach (var service in ordered)
-                {
-                    progress?.Report($"Starting {service.Name}…");
-                    await ApplyAsync(service, ServiceAction.Start, ct);
-                }
+                progress?.Report($"{Present(action)} {service.Name}…");
+                await ApplyAsync(service, action, ct);
             }
 
             await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), auditTarget, true), CancellationToken.None);
-            var done = $"The stack was {Past(action)}: {string.Join(", ", (action == ServiceAction.Stop ? Enumerable.Reverse(ordered) : ordered).Select(s => s.Name))}.";
+            var done = $"The stack was {Past(action)}: {string.Join(", ", steps.Select(s => s.Name))}.";
             progress?.Report(done);
             return done;
         }
@@ -234,6 +226,13 @@ public sealed class StackControl(
             }
         }
     }
+
+    private static string Present(ServiceAction action) => action switch
+    {
+        ServiceAction.Start => "Starting",
+        ServiceAction.Stop => "Stopping",
+        _ => "Restarting",
+    };
 
     private static string Past(ServiceAction action) => action switch
     {

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GrafanaPanel.IntegrationTests.Infrastructure;
+using GrafanaPanel.Web.Docker;
+
+namespace GrafanaPanel.IntegrationTests.Stack;
+
+/// <summary>
+/// The portal as a process of its own, killed with SIGKILL in the middle of a whole-stack restart: no container of the
+/// stack may be left stopped.
+/// </summary>
+public sealed class StackCrashTests : IAsyncLifetime
+{
+    private readonly TestProject _project = new();
+    private string _database = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        await TestProject.EnsureImageAsync();
+        _database = await TestPostgres.CreateDatabaseAsync();
+        // sleep as PID 1 ignores SIGTERM: each container's restart waits out the grace period, long enough to be cut into.
+        await _project.RunAsync("postgres", "sleep", "3600");
+        await _project.RunAsync("grafana", ["--label", $"{ContainerRecord.DependsOnLabel}=postgres:service_healthy:false"], "sleep", "3600");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _project.DisposeAsync();
+        await TestPostgres.DropDatabaseAsync(_database);
+    }
+
+    [Fact]
+    public async Task A_portal_killed_in_the_middle_of_a_whole_stack_restart_leaves_every_container_running()
+    {
+        var grafana = await _project.IdOfAsync("grafana");
+        var grafanaStarted = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", grafana);
+        await using (var portal = await PortalProcess.StartAsync(_database, new Dictionary<string, string>
+        {
+            ["Stack:ProjectName"] = _project.Name,
+            ["Stack:StopGracePeriod"] = "00:00:03",
+        }))
+        {
+            await portal.WaitForServicesAsync(2);
+            using var client = await PortalClients.SignedInAsync(portal);
+            var accepted = await client.PostAsync("/api/v1/stack/restart", null);
+            Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
+
+            // Killed while the daemon restarts postgres, before grafana's turn.
+            await Eventually.ReturnsAsync(
+                () => client.GetFromJsonAsync<JsonElement>(accepted.Headers.Location!),
+                o => o.TryGetProperty("progress", out var p) && p.ValueKind == JsonValueKind.Object && p.GetProperty("step").GetString() == "Restarting postgres…",
+                TimeSpan.FromSeconds(60), "the operation to be at postgres");
+            await portal.KillAsync();
+        }
+
+        await TestProject.WaitForStatusAsync(await _project.IdOfAsync("postgres"), "running");
+        Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", grafana));
+        Assert.Equal(grafanaStarted, await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", grafana));
+    }
+}
