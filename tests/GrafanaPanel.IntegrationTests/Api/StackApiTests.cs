@@ -65,8 +65,10 @@ public sealed class StackApiTests : IAsyncLifetime
         Assert.True(operation.GetProperty("status").GetString() == Operation.Succeeded, operation.ToString());
         Assert.Equal("stack.restart", operation.GetProperty("result").GetProperty("action").GetString());
         Assert.Equal("/api/v1/stack", operation.GetProperty("resource").GetString());
+        // Running as soon as Hangfire has it; the step once the job has the stack.
         Assert.Contains(seen, o => o.GetProperty("status").GetString() == Operation.Running
-            && o.GetProperty("progress").GetProperty("step").GetString() is "Restarting postgres…" or "Restarting grafana…");
+            && o.GetProperty("progress") is { ValueKind: JsonValueKind.Object } progress
+            && progress.GetProperty("step").GetString() is "Restarting postgres…" or "Restarting grafana…");
         var after = await StartedAtAsync();
         Assert.NotEqual(before["postgres"], after["postgres"]);
         Assert.NotEqual(before["grafana"], after["grafana"]);
@@ -75,8 +77,26 @@ public sealed class StackApiTests : IAsyncLifetime
         var entry = Assert.Single(await TestAudit.EntriesAsync(_app, "stack.restart"));
         Assert.True(entry.Succeeded);
         Assert.Equal(instructor.Email, entry.User);
-        Assert.EndsWith(location[(location.LastIndexOf('/') + 1)..], entry.Target);
+        Assert.EndsWith($" operation {location[(location.LastIndexOf('/') + 1)..]}", entry.Target);
         Assert.Equal(1, await StackJobsAsync());
+    }
+
+    [Fact]
+    public async Task An_operation_id_that_is_no_whole_stack_job_is_a_404()
+    {
+        var (_, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);
+        using var client = _app.BearerClient(secret);
+        var rescan = await client.PostAsync("/api/v1/backups/rescan", null);
+        Assert.Equal(HttpStatusCode.Accepted, rescan.StatusCode);
+        var rescanJob = await _app.DbAsync(db => db.Database.SqlQueryRaw<long>(
+            $"select max(id) as \"Value\" from {DatabaseInitializer.HangfireSchema}.job where invocationdata::text like '%CatalogRescanJob%'").SingleAsync());
+
+        foreach (var id in new[] { "987654321", rescanJob.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            var response = await client.GetAsync($"/api/v1/operations/stack/{id}");
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.Contains("No whole-stack operation", (await ApiPortal.ProblemAsync(response)).GetProperty("detail").GetString());
+        }
     }
 
     [Fact]

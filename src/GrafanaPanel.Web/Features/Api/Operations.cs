@@ -2,6 +2,8 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Backups;
 using GrafanaPanel.Web.Features.Resets;
 using GrafanaPanel.Web.Features.Stack;
+using Hangfire;
+using Hangfire.States;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -45,7 +47,7 @@ public static class OperationEndpoints
     public static string RescanLocation(DateTimeOffset since) => $"{Path}/rescan/{since.ToUnixTimeMilliseconds()}";
 
     /// <summary>A whole-stack start, stop or restart: its job's audit entry names the operation.</summary>
-    public static string StackLocation(Guid operationId) => $"{Path}/stack/{operationId}";
+    public static string StackLocation(string operationId) => $"{Path}/stack/{operationId}";
 
     public static void MapOperationEndpoints(this RouteGroupBuilder v1)
     {
@@ -135,19 +137,46 @@ public static class OperationEndpoints
             })
             .WithSummary("A catalog rescan");
 
-        operations.MapGet("/stack/{operationId:guid}", async (
-                Guid operationId, [FromServices] IDbContextFactory<PanelDbContext> dbs, [FromServices] StackOperations running, CancellationToken ct) =>
+        operations.MapGet("/stack/{operationId:long}", async Task<Results<Ok<Operation>, ProblemHttpResult>> (
+                long operationId, [FromServices] IDbContextFactory<PanelDbContext> dbs, [FromServices] JobStorage jobs,
+                [FromServices] StackOperations running, CancellationToken ct) =>
             {
-                var suffix = $" operation {operationId}";
+                var id = operationId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var suffix = StackControl.OperationSuffix(id);
                 await using var db = await dbs.CreateDbContextAsync(ct);
                 var entry = await db.AuditEntries.AsNoTracking().Where(e => e.Action.StartsWith("stack.") && e.Target.EndsWith(suffix))
                     .OrderBy(e => e.Id).FirstOrDefaultAsync(ct);
                 var resource = $"{ApiRoutes.Prefix}/stack";
-                return TypedResults.Ok(entry is not null
-                    ? new Operation("stack", entry.Succeeded ? Operation.Succeeded : Operation.Failed, null, entry.Error, resource, new { entry.Action, entry.At })
-                    : running.StepOf(operationId) is { } step
-                        ? new Operation("stack", Operation.Running, new OperationProgress(step, null, 0, null, null), null, resource, null)
-                        : new Operation("stack", Operation.Queued, null, null, resource, null));
+                if (entry is not null)
+                {
+                    return TypedResults.Ok(new Operation("stack", entry.Succeeded ? Operation.Succeeded : Operation.Failed, null, entry.Error, resource,
+                        new { entry.Action, entry.At }));
+                }
+
+                // Not ended yet: Hangfire's own record of the job says whether it exists and has started.
+                using var connection = jobs.GetConnection();
+                var job = connection.GetJobData(id);
+                if (job?.Job?.Type != typeof(StackActionJob))
+                {
+                    return ApiProblems.NotFound("No whole-stack operation has that id.");
+                }
+
+                if (job.State == ProcessingState.StateName)
+                {
+                    return TypedResults.Ok(new Operation("stack", Operation.Running,
+                        running.StepOf(id) is { } step ? new OperationProgress(step, null, 0, null, null) : null, null, resource, null));
+                }
+
+                if (job.State == FailedState.StateName || job.State == DeletedState.StateName)
+                {
+                    // Ended without its audit entry: the job threw before it could write one (the database was gone).
+                    var error = connection.GetStateData(id)?.Data is { } data && data.TryGetValue("ExceptionMessage", out var message)
+                        ? message
+                        : $"The job was {job.State.ToLowerInvariant()} before it ended.";
+                    return TypedResults.Ok(new Operation("stack", Operation.Failed, null, error, resource, null));
+                }
+
+                return TypedResults.Ok(new Operation("stack", Operation.Queued, null, null, resource, null));
             })
             .WithSummary("A whole-stack start, stop or restart: running with the service it is at, ended by its audit entry");
     }

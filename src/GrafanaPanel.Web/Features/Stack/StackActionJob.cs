@@ -2,21 +2,25 @@ using System.Collections.Concurrent;
 using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Telemetry;
 using Hangfire;
+using Hangfire.Server;
 
 namespace GrafanaPanel.Web.Features.Stack;
 
 /// <summary>
 /// A whole-stack start, stop or restart asked for through the API (<see cref="StackControl.RequestStackAsync"/>), run
-/// as the user who asked. Its audit entry (<c>stack.*</c>, target "&lt;project&gt; operation &lt;id&gt;") ends the operation;
-/// while it runs, the service it is at is in <see cref="StackOperations"/>.
+/// as the user who asked. The job's id is the operation's: its audit entry (<c>stack.*</c>, target
+/// "&lt;project&gt; operation &lt;id&gt;") ends the operation; while it runs, the service it is at is in
+/// <see cref="StackOperations"/>.
 /// </summary>
 public sealed class StackActionJob(StackControl control, StackOperations operations, ILogger<StackActionJob> logger)
 {
     // No automatic retry: a failure is recorded and the operation ends failed; repeating a stop or restart unasked
     // would surprise the class. The user decides.
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(ServiceAction action, string requestedBy, Guid operationId, CancellationToken ct)
+    public async Task RunAsync(ServiceAction action, string requestedBy, PerformContext? context, CancellationToken ct)
     {
+        // Hangfire fills in the context; the job's id names the operation.
+        var operationId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("A whole-stack job runs under Hangfire only.");
         try
         {
             var done = await control.RunStackAsAsync(requestedBy, action, control.OperationTarget(operationId), operations.For(operationId), ct);
@@ -38,19 +42,19 @@ public sealed class StackActionJob(StackControl control, StackOperations operati
 /// <summary>The step each running whole-stack operation is at ("Stopping grafana…"), for its operation's progress.</summary>
 public sealed class StackOperations
 {
-    private readonly ConcurrentDictionary<Guid, string> _steps = new();
+    private readonly ConcurrentDictionary<string, string> _steps = new(StringComparer.Ordinal);
 
-    public string? StepOf(Guid operationId) => _steps.TryGetValue(operationId, out var step) ? step : null;
+    public string? StepOf(string operationId) => _steps.TryGetValue(operationId, out var step) ? step : null;
 
-    public IProgress<string> For(Guid operationId)
+    public IProgress<string> For(string operationId)
     {
         _steps[operationId] = "Taking the stack lock…";
         return new Step(this, operationId);
     }
 
-    public void Complete(Guid operationId) => _steps.TryRemove(operationId, out _);
+    public void Complete(string operationId) => _steps.TryRemove(operationId, out _);
 
-    private sealed class Step(StackOperations owner, Guid operationId) : IProgress<string>
+    private sealed class Step(StackOperations owner, string operationId) : IProgress<string>
     {
         public void Report(string value) => owner._steps[operationId] = value;
     }

@@ -82,9 +82,9 @@ public sealed class StackControl(
     /// <summary>
     /// A whole-stack action for the API: the role is checked and the stack must be free now (else 403 or 409, audited,
     /// nothing queued); the action then runs as a job (<see cref="StackActionJob"/>) whose audit entry ends the operation
-    /// with the returned id.
+    /// with the returned id (the job's).
     /// </summary>
-    public async Task<Guid> RequestStackAsync(ServiceAction action, CancellationToken ct = default)
+    public async Task<string> RequestStackAsync(ServiceAction action, CancellationToken ct = default)
     {
         var auditAction = AuditActions.Stack(Verb(action));
         var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, auditAction, _options.ProjectName, ct);
@@ -95,13 +95,14 @@ public sealed class StackControl(
             throw busy;
         }
 
-        var operationId = Guid.NewGuid();
-        jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, operationId, CancellationToken.None));
-        return operationId;
+        return jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
     }
 
     /// <summary>The audit target of a whole-stack action run as the API's operation <paramref name="operationId"/>.</summary>
-    public string OperationTarget(Guid operationId) => $"{_options.ProjectName} operation {operationId}";
+    public string OperationTarget(string operationId) => $"{_options.ProjectName}{OperationSuffix(operationId)}";
+
+    /// <summary>How the audit target of operation <paramref name="operationId"/> ends.</summary>
+    public static string OperationSuffix(string operationId) => $" operation {operationId}";
 
     /// <summary>
     /// The whole-stack action itself, as <paramref name="actor"/> (whose role was checked when they asked), holding the
