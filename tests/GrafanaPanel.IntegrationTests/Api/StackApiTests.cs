@@ -82,6 +82,29 @@ public sealed class StackApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_whole_stack_request_while_one_is_queued_or_running_is_a_409_naming_the_first_and_queues_nothing()
+    {
+        var (instructor, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);
+        using var client = _app.BearerClient(secret);
+
+        var first = await client.PostAsync("/api/v1/stack/restart", null);
+        var second = await client.PostAsync("/api/v1/stack/stop", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        var problem = await ApiPortal.ProblemAsync(second);
+        Assert.Contains($"a restart of the whole stack asked for by {instructor.Email}", problem.GetProperty("detail").GetString());
+        var operation = await Eventually.ReturnsAsync(() => client.GetFromJsonAsync<JsonElement>(first.Headers.Location!),
+            o => o.GetProperty("status").GetString() is Operation.Succeeded or Operation.Failed, TimeSpan.FromMinutes(1), "the restart ends");
+        Assert.True(operation.GetProperty("status").GetString() == Operation.Succeeded, operation.ToString());
+        Assert.Equal(1, await StackJobsAsync());
+        foreach (var service in new[] { "postgres", "grafana" })
+        {
+            Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await _project.IdOfAsync(service)));
+        }
+    }
+
+    [Fact]
     public async Task An_operation_id_that_is_no_whole_stack_job_is_a_404()
     {
         var (_, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);

@@ -39,10 +39,36 @@ public sealed class StackActionJob(StackControl control, StackOperations operati
     }
 }
 
-/// <summary>The step each running whole-stack operation is at ("Stopping grafana…"), for its operation's progress.</summary>
-public sealed class StackOperations
+/// <summary>
+/// The whole-stack operations: the step each running one is at ("Stopping grafana…"), for its operation's progress,
+/// and whether one is queued or running, from Hangfire's own records.
+/// </summary>
+public sealed class StackOperations(JobStorage storage)
 {
     private readonly ConcurrentDictionary<string, string> _steps = new(StringComparer.Ordinal);
+
+    /// <summary>Held while a request looks for a pending operation and queues its own.</summary>
+    public SemaphoreSlim Requests { get; } = new(1, 1);
+
+    /// <summary>
+    /// The whole-stack job queued or running now, in words ("a restart of the whole stack asked for by …") with its state
+    /// ("running", "queued to run"), or null.
+    /// </summary>
+    public (string What, string State)? Pending()
+    {
+        var monitoring = storage.GetMonitoringApi();
+        var processing = monitoring.ProcessingJobs(0, int.MaxValue).Select(j => (j.Value.Job, State: "running"));
+        var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue)).Select(j => (j.Value.Job, State: "queued to run"));
+        foreach (var (job, state) in processing.Concat(queued))
+        {
+            if (job?.Type == typeof(StackActionJob) && job.Args is [ServiceAction action, string requestedBy, ..])
+            {
+                return ($"a {action.ToString().ToLowerInvariant()} of the whole stack asked for by {requestedBy}", state);
+            }
+        }
+
+        return null;
+    }
 
     public string? StepOf(string operationId) => _steps.TryGetValue(operationId, out var step) ? step : null;
 

@@ -36,6 +36,7 @@ public sealed class StackControl(
     RoleGate gate,
     IAuditLog audit,
     IBackgroundJobClient jobs,
+    StackOperations operations,
     IOptions<StackOptions> options) : IStackControl
 {
     private readonly StackOptions _options = options.Value;
@@ -80,22 +81,33 @@ public sealed class StackControl(
     }
 
     /// <summary>
-    /// A whole-stack action for the API: the role is checked and the stack must be free now (else 403 or 409, audited,
-    /// nothing queued); the action then runs as a job (<see cref="StackActionJob"/>) whose audit entry ends the operation
+    /// A whole-stack action for the API: the role is checked, and the stack must be free now with no whole-stack job
+    /// queued or running (else 403 or 409, audited, nothing queued); the action then runs as a job (<see cref="StackActionJob"/>) whose audit entry ends the operation
     /// with the returned id (the job's).
     /// </summary>
     public async Task<string> RequestStackAsync(ServiceAction action, CancellationToken ct = default)
     {
         var auditAction = AuditActions.Stack(Verb(action));
         var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, auditAction, _options.ProjectName, ct);
-        if (stackLock.Holder is { } holder)
+        // One request at a time looks and queues, so two quick requests cannot both find the stack free.
+        await operations.Requests.WaitAsync(ct);
+        try
         {
-            var busy = new StackBusyException(holder);
-            await audit.RecordAsync(new AuditRecord(actor, auditAction, _options.ProjectName, false, busy.Message), CancellationToken.None);
-            throw busy;
-        }
+            var busy = stackLock.Holder is { } holder ? new StackBusyException(holder)
+                : operations.Pending() is { } pending ? new StackBusyException(pending.What, pending.State)
+                : null;
+            if (busy is not null)
+            {
+                await audit.RecordAsync(new AuditRecord(actor, auditAction, _options.ProjectName, false, busy.Message), CancellationToken.None);
+                throw busy;
+            }
 
-        return jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
+            return jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
+        }
+        finally
+        {
+            operations.Requests.Release();
+        }
     }
 
     /// <summary>The audit target of a whole-stack action run as the API's operation <paramref name="operationId"/>.</summary>

@@ -1,8 +1,8 @@
 namespace GrafanaPanel.Web.Features.Stack;
 
-/// <summary>Thrown when a stack-changing operation is asked for while another one runs.</summary>
-public sealed class StackBusyException(string running)
-    : PanelRefusalException($"The stack is busy: {running} is running. Wait until it has finished and try again.")
+/// <summary>Thrown when a stack-changing operation is asked for while another one runs (or is queued to run).</summary>
+public sealed class StackBusyException(string running, string state = "running")
+    : PanelRefusalException($"The stack is busy: {running} is {state}. Wait until it has finished and try again.")
 {
     public override int StatusCode => StatusCodes.Status409Conflict;
 
