@@ -3,6 +3,7 @@ using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Telemetry;
 using Hangfire;
 using Hangfire.Server;
+using Hangfire.States;
 
 namespace GrafanaPanel.Web.Features.Stack;
 
@@ -46,16 +47,32 @@ public sealed class StackActionJob(StackControl control, StackOperations operati
 public sealed class StackOperations(JobStorage storage)
 {
     private readonly ConcurrentDictionary<string, string> _steps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _queued = new(StringComparer.Ordinal);
 
     /// <summary>Held while a request looks for a pending operation and queues its own.</summary>
     public SemaphoreSlim Requests { get; } = new(1, 1);
 
     /// <summary>
     /// The whole-stack job queued or running now, in words ("a restart of the whole stack asked for by …") with its state
-    /// ("running", "queued to run"), or null.
+    /// ("running", "queued to run"), or null. Hangfire's record of each job says whether it has ended; the jobs this
+    /// process queued are looked up by id, since a job the job server has fetched but not begun is in no list.
     /// </summary>
     public (string What, string State)? Pending()
     {
+        using var connection = storage.GetConnection();
+        foreach (var (id, what) in _queued)
+        {
+            var state = connection.GetJobData(id)?.State;
+            if (state is null || state == SucceededState.StateName || state == FailedState.StateName || state == DeletedState.StateName)
+            {
+                _queued.TryRemove(id, out _);
+                continue;
+            }
+
+            return (what, state == ProcessingState.StateName ? "running" : "queued to run");
+        }
+
+        // Jobs an earlier run of the portal queued.
         var monitoring = storage.GetMonitoringApi();
         var processing = monitoring.ProcessingJobs(0, int.MaxValue).Select(j => (j.Value.Job, State: "running"));
         var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue)).Select(j => (j.Value.Job, State: "queued to run"));
@@ -63,12 +80,18 @@ public sealed class StackOperations(JobStorage storage)
         {
             if (job?.Type == typeof(StackActionJob) && job.Args is [ServiceAction action, string requestedBy, ..])
             {
-                return ($"a {action.ToString().ToLowerInvariant()} of the whole stack asked for by {requestedBy}", state);
+                return (Describe(action, requestedBy), state);
             }
         }
 
         return null;
     }
+
+    /// <summary>Remembers a job just queued (under <see cref="Requests"/>), until Hangfire says it has ended.</summary>
+    public void Queued(string operationId, ServiceAction action, string requestedBy) => _queued[operationId] = Describe(action, requestedBy);
+
+    private static string Describe(ServiceAction action, string requestedBy) =>
+        $"a {action.ToString().ToLowerInvariant()} of the whole stack asked for by {requestedBy}";
 
     public string? StepOf(string operationId) => _steps.TryGetValue(operationId, out var step) ? step : null;
 

@@ -102,7 +102,9 @@ public sealed class StackControl(
                 throw busy;
             }
 
-            return jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
+            var operationId = jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
+            operations.Queued(operationId, action, actor);
+            return operationId;
         }
         finally
         {
