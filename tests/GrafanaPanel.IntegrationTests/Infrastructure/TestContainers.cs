@@ -97,6 +97,20 @@ public sealed class TestProject : IAsyncDisposable
             .. (labels ?? []).SelectMany(l => new[] { "--label", $"{l.Key}={l.Value}" }),
             .. (driverOptions ?? []).SelectMany(o => new[] { "--opt", o }), $"{Name}_{key}"]);
 
+    /// <summary>
+    /// A small stack of sleeping containers: postgres, grafana (depends on postgres) and, unless left out, the portal's
+    /// own panel. sleep as PID 1 ignores SIGTERM, so each stop waits out the grace period the portal gives.
+    /// </summary>
+    public async Task RunSmallStackAsync(bool withPortal = true)
+    {
+        await RunAsync("postgres", "sleep", "3600");
+        await RunAsync("grafana", ["--label", $"{ContainerRecord.DependsOnLabel}=postgres:service_healthy:false"], "sleep", "3600");
+        if (withPortal)
+        {
+            await RunAsync("panel", ["--label", $"{ContainerRecord.PortalRoleLabel}=portal"], "sleep", "3600");
+        }
+    }
+
     /// <summary>The full id of the project's container for compose service <paramref name="service"/>.</summary>
     public Task<string> IdOfAsync(string service) =>
         DockerCli.RunAsync("ps", "-aq", "--no-trunc", "--filter", $"label={ContainerRecord.ProjectLabel}={Name}",

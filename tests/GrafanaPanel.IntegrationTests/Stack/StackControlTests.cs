@@ -22,9 +22,7 @@ public sealed class StackControlTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await TestProject.EnsureImageAsync();
-        await _project.RunAsync("postgres", "sleep", "3600");
-        await _project.RunAsync("grafana", ["--label", $"{ContainerRecord.DependsOnLabel}=postgres:service_healthy:false"], "sleep", "3600");
-        await _project.RunAsync("panel", ["--label", $"{ContainerRecord.PortalRoleLabel}=portal"], "sleep", "3600");
+        await _project.RunSmallStackAsync();
         await _otherProject.RunAsync("grafana", "sleep", "3600");
         _app = new PanelAppFactory().With("Stack:ProjectName", _project.Name).With("Stack:ReconcileInterval", "01:00:00");
         await _app.InitializeAsync();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GrafanaPanel.IntegrationTests.Infrastructure;
-using GrafanaPanel.Web.Docker;
 
 namespace GrafanaPanel.IntegrationTests.Stack;
 
@@ -19,9 +18,8 @@ public sealed class StackCrashTests : IAsyncLifetime
     {
         await TestProject.EnsureImageAsync();
         _database = await TestPostgres.CreateDatabaseAsync();
-        // sleep as PID 1 ignores SIGTERM: each container's restart waits out the grace period, long enough to be cut into.
-        await _project.RunAsync("postgres", "sleep", "3600");
-        await _project.RunAsync("grafana", ["--label", $"{ContainerRecord.DependsOnLabel}=postgres:service_healthy:false"], "sleep", "3600");
+        // Each container's restart waits out the grace period, long enough to be cut into.
+        await _project.RunSmallStackAsync(withPortal: false);
     }
 
     public async ValueTask DisposeAsync()
