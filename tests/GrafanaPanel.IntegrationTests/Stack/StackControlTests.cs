@@ -5,6 +5,8 @@ using GrafanaPanel.Web.Docker;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Features.Stack;
+using Hangfire;
+using Hangfire.States;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +26,8 @@ public sealed class StackControlTests : IAsyncLifetime
         await TestProject.EnsureImageAsync();
         await _project.RunSmallStackAsync();
         await _otherProject.RunAsync("grafana", "sleep", "3600");
-        _app = new PanelAppFactory().With("Stack:ProjectName", _project.Name).With("Stack:ReconcileInterval", "01:00:00");
+        _app = new PanelAppFactory().With("Stack:ProjectName", _project.Name).With("Stack:ReconcileInterval", "01:00:00")
+            .With("Stack:StopGracePeriod", "00:00:02");
         await _app.InitializeAsync();
         await _app.WaitUntilDatabaseReadyAsync();
         var snapshot = _app.Services.GetRequiredService<StackSnapshot>();
@@ -190,6 +193,31 @@ public sealed class StackControlTests : IAsyncLifetime
         var busy = await Assert.ThrowsAsync<StackBusyException>(() => control.RunStackAsync(ServiceAction.Restart));
 
         Assert.Contains("a reset of the lab", busy.Message);
+    }
+
+    [Fact]
+    public async Task A_whole_stack_action_from_the_page_waits_for_a_whole_stack_job_a_script_queued_and_is_audited_as_refused()
+    {
+        var (instructor, control) = await SignedInControlAsync(PanelRoles.Instructor);
+        var started = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("grafana"));
+        // Queued where no job server reads, as a job queued by an earlier run of the portal that has not begun.
+        var jobs = _app.Services.GetRequiredService<IBackgroundJobClient>();
+        var queued = jobs.Create<StackActionJob>(job => job.RunAsync(ServiceAction.Stop, "script@panel.test", null, CancellationToken.None), new EnqueuedState("unserved"));
+        try
+        {
+            var busy = await Assert.ThrowsAsync<StackBusyException>(() => control.RunStackAsync(ServiceAction.Restart));
+
+            Assert.Contains("a stop of the whole stack asked for by script@panel.test is queued to run", busy.Message);
+            Assert.Equal(started, await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("grafana")));
+            Assert.Contains(await AuditEntriesAsync(), e => e.Action == "stack.restart" && e.User == instructor && !e.Succeeded && e.Error == busy.Message);
+        }
+        finally
+        {
+            jobs.Delete(queued);
+        }
+
+        // Once the job is gone, the page's action runs.
+        Assert.StartsWith("The stack was restarted", await control.RunStackAsync(ServiceAction.Restart));
     }
 
     [Fact]

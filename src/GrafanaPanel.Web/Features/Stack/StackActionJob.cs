@@ -75,7 +75,9 @@ public sealed class StackOperations(JobStorage storage)
         // Jobs an earlier run of the portal queued.
         var monitoring = storage.GetMonitoringApi();
         var processing = monitoring.ProcessingJobs(0, int.MaxValue).Select(j => (j.Value.Job, State: "running"));
-        var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue)).Select(j => (j.Value.Job, State: "queued to run"));
+        // A queue's list keeps a job whose state has moved on (deleted); only one still enqueued is waiting.
+        var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue))
+            .Where(j => j.Value.State == EnqueuedState.StateName).Select(j => (j.Value.Job, State: "queued to run"));
         foreach (var (job, state) in processing.Concat(queued))
         {
             if (job?.Type == typeof(StackActionJob) && job.Args is [ServiceAction action, string requestedBy, ..])

@@ -76,14 +76,21 @@ public sealed class StackControl(
     /// </summary>
     public async Task<string> RunStackAsync(ServiceAction action, IProgress<string>? progress = null, CancellationToken ct = default)
     {
-        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, AuditActions.Stack(Verb(action)), _options.ProjectName, ct);
+        var auditAction = AuditActions.Stack(Verb(action));
+        var actor = await gate.RequireAuditedAsync(PanelRoles.Instructor, audit, auditAction, _options.ProjectName, ct);
+        // A whole-stack job a script queued goes first; running now would let it undo this right after.
+        if (operations.Pending() is { } pending)
+        {
+            throw await RefusedAsync(actor, auditAction, new StackBusyException(pending.What, pending.State));
+        }
+
         return await RunStackAsAsync(actor, action, _options.ProjectName, progress, ct);
     }
 
     /// <summary>
     /// A whole-stack action for the API: the role is checked, and the stack must be free now with no whole-stack job
-    /// queued or running (else 403 or 409, audited, nothing queued); the action then runs as a job (<see cref="StackActionJob"/>) whose audit entry ends the operation
-    /// with the returned id (the job's).
+    /// queued or running (else 403 or 409, audited, nothing queued); the action then runs as a job
+    /// (<see cref="StackActionJob"/>) whose audit entry ends the operation with the returned id (the job's).
     /// </summary>
     public async Task<string> RequestStackAsync(ServiceAction action, CancellationToken ct = default)
     {
@@ -98,8 +105,7 @@ public sealed class StackControl(
                 : null;
             if (busy is not null)
             {
-                await audit.RecordAsync(new AuditRecord(actor, auditAction, _options.ProjectName, false, busy.Message), CancellationToken.None);
-                throw busy;
+                throw await RefusedAsync(actor, auditAction, busy);
             }
 
             var operationId = jobs.Enqueue<StackActionJob>(job => job.RunAsync(action, actor, null, CancellationToken.None));
@@ -149,6 +155,13 @@ public sealed class StackControl(
             await audit.RecordAsync(new AuditRecord(actor, AuditActions.Stack(verb), auditTarget, false, ex.Message), CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>Records a whole-stack action refused because the stack is busy; returns the refusal to throw.</summary>
+    private async Task<StackBusyException> RefusedAsync(string actor, string auditAction, StackBusyException busy)
+    {
+        await audit.RecordAsync(new AuditRecord(actor, auditAction, _options.ProjectName, false, busy.Message), CancellationToken.None);
+        return busy;
     }
 
     private static string Verb(ServiceAction action) => action.ToString().ToLowerInvariant();
