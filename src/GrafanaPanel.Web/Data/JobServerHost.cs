@@ -5,6 +5,9 @@ namespace GrafanaPanel.Web.Data;
 /// <summary>Starts the Hangfire server only once the database is migrated, so start-up with PostgreSQL down stays quiet and safe.</summary>
 public sealed class JobServerHost(IServiceProvider services, DatabaseStatus database, ILogger<JobServerHost> logger) : BackgroundService
 {
+    /// <summary>How often the job server writes its heartbeat (Hangfire's default is 30 s).</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -20,6 +23,8 @@ public sealed class JobServerHost(IServiceProvider services, DatabaseStatus data
         {
             WorkerCount = Math.Max(2, Environment.ProcessorCount),
             Queues = ["default"],
+            // A job "processing" on a server that stopped beating was cut off by a dead portal (StackOperations.IsAlive).
+            HeartbeatInterval = HeartbeatInterval,
         };
         var server = ActivatorUtilities.CreateInstance<BackgroundJobServerHostedService>(services, options);
         await server.StartAsync(stoppingToken);

@@ -6,6 +6,9 @@ using GrafanaPanel.Web.Data;
 using GrafanaPanel.Web.Features.Accounts;
 using GrafanaPanel.Web.Features.Api;
 using GrafanaPanel.Web.Features.Stack;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -100,6 +103,30 @@ public sealed class StackApiTests : IAsyncLifetime
         {
             Assert.Equal("running", await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", await _project.IdOfAsync(service)));
         }
+    }
+
+    [Fact]
+    public async Task A_whole_stack_job_cut_off_by_a_portal_restart_is_not_run_again_when_Hangfire_hands_it_back()
+    {
+        var (_, secret, _) = await _app.TokenAsync(PanelRoles.Instructor);
+        using var client = _app.BearerClient(secret);
+        var before = await StartedAtAsync();
+        // A restart whose first run began (and died with its portal): queued where no server reads, marked as begun,
+        // then handed to the job server, as Hangfire does with a dead server's job after its invisibility timeout.
+        var jobs = _app.Services.GetRequiredService<IBackgroundJobClient>();
+        var id = jobs.Create<StackActionJob>(job => job.RunAsync(ServiceAction.Restart, "script@panel.test", null, CancellationToken.None), new EnqueuedState("unserved"));
+        using (var connection = _app.Services.GetRequiredService<JobStorage>().GetConnection())
+        {
+            connection.SetJobParameter(id, StackActionJob.StartedParameter, SerializationHelper.Serialize(DateTimeOffset.UtcNow.AddMinutes(-30), SerializationOption.User));
+        }
+
+        Assert.True(jobs.Requeue(id));
+
+        var operation = await Eventually.ReturnsAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/v1/operations/stack/{id}"),
+            o => o.GetProperty("status").GetString() is Operation.Succeeded or Operation.Failed, TimeSpan.FromMinutes(1), "the handed-back job ends");
+        Assert.Equal(Operation.Failed, operation.GetProperty("status").GetString());
+        Assert.Contains("was not run again", operation.GetProperty("error").GetString());
+        Assert.Equal(before, await StartedAtAsync());
     }
 
     [Fact]

@@ -161,6 +161,13 @@ public static class OperationEndpoints
                     return ApiProblems.NotFound("No whole-stack operation has that id.");
                 }
 
+                if (job.State == ProcessingState.StateName
+                    && !running.IsAlive(connection.GetStateData(id)?.Data is { } processing && processing.TryGetValue("ServerId", out var server) ? server : null))
+                {
+                    return TypedResults.Ok(new Operation("stack", Operation.Failed, null,
+                        "The portal stopped while this ran; it will not be run again. Check the overview and ask again if needed.", resource, null));
+                }
+
                 if (job.State == ProcessingState.StateName)
                 {
                     return TypedResults.Ok(new Operation("stack", Operation.Running,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GrafanaPanel.Web.Docker;
+using GrafanaPanel.Web.Features.Audit;
 using GrafanaPanel.Web.Telemetry;
 using Hangfire;
 using Hangfire.Server;
@@ -13,8 +14,12 @@ namespace GrafanaPanel.Web.Features.Stack;
 /// "&lt;project&gt; operation &lt;id&gt;") ends the operation; while it runs, the service it is at is in
 /// <see cref="StackOperations"/>.
 /// </summary>
-public sealed class StackActionJob(StackControl control, StackOperations operations, ILogger<StackActionJob> logger)
+public sealed class StackActionJob(
+    StackControl control, StackOperations operations, IAuditLog audit, TimeProvider time, ILogger<StackActionJob> logger)
 {
+    /// <summary>The job parameter set when a run begins: a run that finds it was cut off before (the portal died).</summary>
+    public const string StartedParameter = "stack.started";
+
     // No automatic retry: a failure is recorded and the operation ends failed; repeating a stop or restart unasked
     // would surprise the class. The user decides.
     [AutomaticRetry(Attempts = 0)]
@@ -22,6 +27,21 @@ public sealed class StackActionJob(StackControl control, StackOperations operati
     {
         // Hangfire fills in the context; the job's id names the operation.
         var operationId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("A whole-stack job runs under Hangfire only.");
+        if (context.GetJobParameter<DateTimeOffset?>(StartedParameter) is { } started)
+        {
+            // Hangfire hands a job whose server died back out, up to half an hour later: the class may be in the
+            // middle of an exercise by then, so the action is not run again.
+            var verb = action.ToString().ToLowerInvariant();
+            var interrupted = $"The portal stopped while this {verb} of the whole stack ran (it began {started:yyyy-MM-dd HH:mm:ss} UTC), " +
+                "so it was not run again. Check the overview and ask again if the stack is not as you want it.";
+            logger.LogWarning("Whole-stack {Action} (operation {OperationId}) was cut off by a portal restart and is not run again", action, operationId);
+            await audit.RecordAsync(new AuditRecord(requestedBy, AuditActions.Stack(verb), control.OperationTarget(operationId), false, interrupted),
+                CancellationToken.None);
+            JobRun.Failed(new InvalidOperationException(interrupted));
+            return;
+        }
+
+        context.SetJobParameter(StartedParameter, time.GetUtcNow());
         try
         {
             var done = await control.RunStackAsAsync(requestedBy, action, control.OperationTarget(operationId), operations.For(operationId), ct);
@@ -44,7 +64,7 @@ public sealed class StackActionJob(StackControl control, StackOperations operati
 /// The whole-stack operations: the step each running one is at ("Stopping grafana…"), for its operation's progress,
 /// and whether one is queued or running, from Hangfire's own records.
 /// </summary>
-public sealed class StackOperations(JobStorage storage)
+public sealed class StackOperations(JobStorage storage, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, string> _steps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _queued = new(StringComparer.Ordinal);
@@ -74,7 +94,9 @@ public sealed class StackOperations(JobStorage storage)
 
         // Jobs an earlier run of the portal queued.
         var monitoring = storage.GetMonitoringApi();
-        var processing = monitoring.ProcessingJobs(0, int.MaxValue).Select(j => (j.Value.Job, State: "running"));
+        // A job whose server died is not running: it will be handed back, and then not run again (see the job).
+        var processing = monitoring.ProcessingJobs(0, int.MaxValue).Where(j => IsAlive(j.Value.ServerId))
+            .Select(j => (j.Value.Job, State: "running"));
         // A queue's list keeps a job whose state has moved on (deleted); only one still enqueued is waiting.
         var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue))
             .Where(j => j.Value.State == EnqueuedState.StateName).Select(j => (j.Value.Job, State: "queued to run"));
@@ -88,6 +110,17 @@ public sealed class StackOperations(JobStorage storage)
 
         return null;
     }
+
+    /// <summary>
+    /// Whether the job server <paramref name="serverId"/> still beats (the portal's writes a heartbeat every 10 s); a job
+    /// "processing" on a dead one was cut off when its portal stopped.
+    /// </summary>
+    public bool IsAlive(string? serverId) =>
+        serverId is not null && storage.GetMonitoringApi().Servers()
+            .Any(s => s.Name == serverId && s.Heartbeat is { } beat && time.GetUtcNow().UtcDateTime - beat < DeadAfter);
+
+    /// <summary>Three missed heartbeats.</summary>
+    private static readonly TimeSpan DeadAfter = Data.JobServerHost.HeartbeatInterval * 4;
 
     /// <summary>Remembers a job just queued (under <see cref="Requests"/>), until Hangfire says it has ended.</summary>
     public void Queued(string operationId, ServiceAction action, string requestedBy) => _queued[operationId] = Describe(action, requestedBy);
