@@ -196,7 +196,7 @@ public sealed class StackControlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_whole_stack_action_from_the_page_waits_for_a_whole_stack_job_a_script_queued_and_is_audited_as_refused()
+    public async Task Actions_from_the_page_wait_for_a_whole_stack_job_a_script_queued_and_are_audited_as_refused()
     {
         var (instructor, control) = await SignedInControlAsync(PanelRoles.Instructor);
         var started = await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("grafana"));
@@ -206,8 +206,10 @@ public sealed class StackControlTests : IAsyncLifetime
         try
         {
             var busy = await Assert.ThrowsAsync<StackBusyException>(() => control.RunStackAsync(ServiceAction.Restart));
+            var oneService = await Assert.ThrowsAsync<StackActionRefusedException>(() => control.RunAsync("grafana", ServiceAction.Restart));
 
             Assert.Contains("a stop of the whole stack asked for by script@panel.test is queued to run", busy.Message);
+            Assert.Contains("a stop of the whole stack asked for by script@panel.test is queued to run", oneService.Message);
             Assert.Equal(started, await DockerCli.RunAsync("inspect", "-f", "{{.State.StartedAt}}", await _project.IdOfAsync("grafana")));
             Assert.Contains(await AuditEntriesAsync(), e => e.Action == "stack.restart" && e.User == instructor && !e.Succeeded && e.Error == busy.Message);
         }

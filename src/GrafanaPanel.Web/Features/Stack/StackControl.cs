@@ -218,10 +218,11 @@ public sealed class StackControl(
 
     private ServiceView Resolve(string serviceName, ServiceAction action)
     {
-        // One service at a time is not a stack-changing job, but it must not cut into one (a reset, a restore).
-        if (stackLock.Holder is { } holder)
+        // One service at a time is not a stack-changing job, but it must not cut into one (a reset, a restore), nor be
+        // undone by a whole-stack job a script queued.
+        if ((stackLock.Holder is { } holder ? (What: holder, State: "running") : operations.Pending()) is { } busy)
         {
-            throw new StackActionRefusedException($"The stack is busy: {holder} is running. Wait until it has finished; nothing was changed.");
+            throw new StackActionRefusedException($"The stack is busy: {busy.What} is {busy.State}. Wait until it has finished; nothing was changed.");
         }
 
         var service = snapshot.Current.Find(serviceName)
