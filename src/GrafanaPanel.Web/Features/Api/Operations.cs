@@ -161,17 +161,14 @@ public static class OperationEndpoints
                     return ApiProblems.NotFound("No whole-stack operation has that id.");
                 }
 
-                if (job.State == ProcessingState.StateName
-                    && !running.IsAlive(connection.GetStateData(id)?.Data is { } processing && processing.TryGetValue("ServerId", out var server) ? server : null))
-                {
-                    return TypedResults.Ok(new Operation("stack", Operation.Failed, null,
-                        "The portal stopped while this ran; it will not be run again. Check the overview and ask again if needed.", resource, null));
-                }
-
                 if (job.State == ProcessingState.StateName)
                 {
-                    return TypedResults.Ok(new Operation("stack", Operation.Running,
-                        running.StepOf(id) is { } step ? new OperationProgress(step, null, 0, null, null) : null, null, resource, null));
+                    var server = connection.GetStateData(id)?.Data is { } processing && processing.TryGetValue("ServerId", out var name) ? name : null;
+                    return TypedResults.Ok(running.IsAlive(server)
+                        ? new Operation("stack", Operation.Running,
+                            running.StepOf(id) is { } step ? new OperationProgress(step, null, 0, null, null) : null, null, resource, null)
+                        : new Operation("stack", Operation.Failed, null,
+                            "The portal stopped while this ran; it will not be run again. Check the overview and ask again if needed.", resource, null));
                 }
 
                 if (job.State == FailedState.StateName || job.State == DeletedState.StateName)

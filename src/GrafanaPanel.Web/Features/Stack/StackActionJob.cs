@@ -94,15 +94,15 @@ public sealed class StackOperations(JobStorage storage, TimeProvider time)
 
         // Jobs an earlier run of the portal queued.
         var monitoring = storage.GetMonitoringApi();
-        // A job whose server died is not running: it will be handed back, and then not run again (see the job).
-        var processing = monitoring.ProcessingJobs(0, int.MaxValue).Where(j => IsAlive(j.Value.ServerId))
-            .Select(j => (j.Value.Job, State: "running"));
+        var processing = monitoring.ProcessingJobs(0, int.MaxValue).Select(j => (j.Value.Job, State: "running", ServerId: (string?)j.Value.ServerId));
         // A queue's list keeps a job whose state has moved on (deleted); only one still enqueued is waiting.
         var queued = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, int.MaxValue))
-            .Where(j => j.Value.State == EnqueuedState.StateName).Select(j => (j.Value.Job, State: "queued to run"));
-        foreach (var (job, state) in processing.Concat(queued))
+            .Where(j => j.Value.State == EnqueuedState.StateName).Select(j => (j.Value.Job, State: "queued to run", ServerId: (string?)null));
+        foreach (var (job, state, serverId) in processing.Concat(queued))
         {
-            if (job?.Type == typeof(StackActionJob) && job.Args is [ServiceAction action, string requestedBy, ..])
+            // A job "running" on a server that died is not: it will be handed back, and then not run again (see the job).
+            if (job?.Type == typeof(StackActionJob) && job.Args is [ServiceAction action, string requestedBy, ..]
+                && (state != "running" || IsAlive(serverId)))
             {
                 return (Describe(action, requestedBy), state);
             }
